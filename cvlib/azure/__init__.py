@@ -1,0 +1,13 @@
+"""Azure Machine Learning with the v2 SDK (``azure-ai-ml``): one concept per module.
+
+- :mod:`~cvlib.azure.connect`  which workspace, which credential, an ``MLClient``;
+- :mod:`~cvlib.azure.specs`    the SDK entities we create (environment, model, endpoints,
+  deployments, cluster, data, sweep) and their YAML, built without touching Azure;
+- :mod:`~cvlib.azure.deploy`   register, deploy, update, delete online endpoints;
+- :mod:`~cvlib.azure.sweep`    run and follow a hyperparameter sweep on a GPU cluster;
+- :mod:`~cvlib.azure.service_test` send images to any endpoint (local or Azure), compare with
+  the app, measure latency.
+
+Only the functions that take an ``MLClient`` reach Azure; everything else works offline.
+``azure.ai.ml`` is slow to import, so each module imports it inside its functions.
+"""

@@ -1,0 +1,153 @@
+"""Frozen-backbone features, computed once and cached on disk by content.
+
+Quick training, sweeps and hard-negative rounds all fit small heads on the same backbone
+features.  Computing them is the expensive part (a forward pass per image and view), so each
+image's vector is stored under the hash of its bytes and of the extraction settings: a
+renamed copy, a re-uploaded zip or a new sweep cell costs nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+
+from cvlib import models
+from cvlib.data import studio_home
+from cvlib.images import load_image
+from cvlib.persist import atomic_write_bytes
+from cvlib.preprocess import Preprocessing, preprocess_batch
+from cvlib.progress import Progress
+
+VIEWS = ("identity", "hflip")
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """What determines a feature vector: the backbone, the input and the views averaged."""
+
+    architecture: str
+    preprocessing: Preprocessing
+    views: tuple[str, ...] = ("identity", "hflip")
+
+    @property
+    def key(self) -> str:
+        """Folder name of this spec's cache: readable, and unique per setting."""
+        p = self.preprocessing
+        return f"{self.architecture}-{p.image_size}-{p.resize}-{'+'.join(self.views)}"
+
+
+def default_cache_dir() -> Path:
+    """Where feature vectors live: ``<studio home>/features``."""
+    return studio_home() / "features"
+
+
+def file_digest(path: str | Path) -> str:
+    """sha256 of a file's bytes: the cache key that survives renames and copies."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def apply_view(img: Image.Image, view: str) -> Image.Image:
+    """One test-time view of an image; averaging views makes features pose-robust."""
+    if view == "identity":
+        return img
+    if view == "hflip":
+        return ImageOps.mirror(img)
+    raise ValueError(f"unknown view {view!r}; known: {VIEWS}")
+
+
+class FeatureExtractor:
+    """A frozen backbone that turns images into pooled, view-averaged feature vectors."""
+
+    def __init__(self, spec: FeatureSpec, *, device: str | None = None) -> None:
+        self.spec = spec
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.backbone = models.create_backbone(spec.architecture).to(self.device).eval()
+        if self.device == "cuda":
+            self.backbone = self.backbone.to(memory_format=torch.channels_last)
+
+    @torch.inference_mode()
+    def __call__(self, images: Sequence[Image.Image]) -> np.ndarray:
+        """Features of a batch of images, shape ``(N, feature_dim)``, float32."""
+        total = None
+        for view in self.spec.views:
+            batch = preprocess_batch([apply_view(im, view) for im in images],
+                                     self.spec.preprocessing)
+            x = torch.from_numpy(batch).to(self.device)
+            with torch.autocast("cuda", enabled=self.device == "cuda"):
+                feats = self.backbone(x).float()
+            total = feats if total is None else total + feats
+        return (total / len(self.spec.views)).cpu().numpy()
+
+
+class FeatureCache:
+    """Per-image feature vectors on disk, one small ``.npy`` per (spec, image content)."""
+
+    def __init__(self, spec: FeatureSpec, root: Path | None = None) -> None:
+        self.spec = spec
+        self.folder = (root or default_cache_dir()) / spec.key
+
+    def _path(self, digest: str) -> Path:
+        return self.folder / digest[:2] / f"{digest}.npy"
+
+    def get(self, digest: str) -> np.ndarray | None:
+        """The cached vector, or None (a damaged entry counts as missing)."""
+        path = self._path(digest)
+        if not path.is_file():
+            return None
+        try:
+            return np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError):
+            return None
+
+    def put(self, digest: str, vector: np.ndarray) -> None:
+        """Store one vector atomically, so a kill never leaves a half-written entry."""
+        buffer = io.BytesIO()
+        np.save(buffer, vector.astype(np.float32), allow_pickle=False)
+        atomic_write_bytes(self._path(digest), buffer.getvalue())
+
+
+def extract_features(
+    paths: Sequence[Path],
+    spec: FeatureSpec,
+    *,
+    progress: Progress | None = None,
+    batch_size: int = 32,
+    cache_root: Path | None = None,
+    extractor: FeatureExtractor | None = None,
+) -> tuple[np.ndarray, dict[str, int]]:
+    """Feature matrix for ``paths`` (rows in order), using and filling the disk cache.
+
+    Returns the ``(N, D)`` matrix and counts ``{"hits": ..., "misses": ...}``.  The backbone
+    is only built when something is missing, so a warm cache never imports a model.
+    """
+    progress = progress or Progress()
+    cache = FeatureCache(spec, cache_root)
+    digests = [file_digest(p) for p in paths]
+    rows: list[np.ndarray | None] = [cache.get(d) for d in digests]
+    missing = [i for i, row in enumerate(rows) if row is None]
+    progress.update(stage="features", step=0, total=len(missing))
+    if missing:
+        extractor = extractor or FeatureExtractor(spec)
+        for start in range(0, len(missing), batch_size):
+            progress.check()
+            chunk = missing[start:start + batch_size]
+            feats = extractor([load_image(paths[i]) for i in chunk])
+            for i, vector in zip(chunk, feats, strict=True):
+                cache.put(digests[i], vector)
+                rows[i] = vector
+            progress.update(step=min(start + batch_size, len(missing)))
+    stats = {"hits": len(paths) - len(missing), "misses": len(missing)}
+    if not rows:
+        return np.zeros((0, 0), np.float32), stats
+    return np.stack(rows).astype(np.float32), stats

@@ -1,0 +1,245 @@
+"""Full training: fine-tune the whole network with fastai, from the quick mode's head.
+
+The loop is fastai's (``Learner.fit_one_cycle``, freeze / unfreeze, ``lr_find``); what the
+studio adds are callbacks, fastai's one extension point: progress for the UI, Stop between
+batches, BatchNorm statistics kept frozen (small batches of a small data set would otherwise
+wreck the ImageNet statistics), and the best weights seen on validation kept in memory, so a
+stopped or overfitting run still ends with its best model.
+
+Images go through :func:`cvlib.preprocess.preprocess` after augmentation, exactly as at
+prediction time; fastai only sees plain PyTorch data loaders.
+"""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from fastai.callback.core import Callback, CancelFitException
+from fastai.callback.schedule import fit_one_cycle, lr_find  # noqa: F401 - patch Learner
+from fastai.data.core import DataLoaders
+from fastai.learner import Learner
+from PIL import Image
+from torch import nn
+from torch.utils.data import DataLoader
+from torchvision.transforms import v2 as T
+
+from cvlib.images import load_image
+from cvlib.preprocess import Preprocessing, preprocess, probabilities
+from cvlib.progress import Progress
+
+if TYPE_CHECKING:
+    from cvlib.data import Dataset
+    from cvlib.train import TrainConfig
+
+
+def augmentation(size: int) -> T.Compose:
+    """Mild, label-preserving changes: framing, mirror, small tilt, light and colour."""
+    return T.Compose([
+        T.RandomResizedCrop(size, scale=(0.6, 1.0), ratio=(0.8, 1.25), antialias=True),
+        T.RandomHorizontalFlip(),
+        T.RandomRotation(10),
+        T.ColorJitter(brightness=0.25, contrast=0.25, saturation=0.2, hue=0.02),
+    ])
+
+
+class ImageSet(torch.utils.data.Dataset):
+    """Decoded images in memory, with optional augmentation, fed through our preprocessing."""
+
+    def __init__(self, images: Sequence[Image.Image], targets: np.ndarray,
+                 cfg: Preprocessing, augment: bool) -> None:
+        self.images, self.cfg = list(images), cfg
+        self.targets = torch.as_tensor(np.asarray(targets))
+        self.transform = augmentation(cfg.image_size) if augment else None
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        img = self.images[i]
+        if self.transform is not None:
+            img = self.transform(img)
+        return torch.from_numpy(preprocess(img, self.cfg)), self.targets[i]
+
+
+class ReportProgress(Callback):
+    """Forwards batches and epochs to a :class:`Progress`; stops the fit when asked."""
+
+    order = 90
+
+    def __init__(self, progress: Progress, epoch_offset: int, total_epochs: int) -> None:
+        self.progress, self.offset, self.total_epochs = progress, epoch_offset, total_epochs
+
+    def before_batch(self) -> None:
+        if self.progress.cancelled:
+            raise CancelFitException()
+
+    def after_batch(self) -> None:
+        if self.training:
+            self.progress.update(stage="fine-tuning", epoch=self.offset + self.epoch + 1,
+                                 total_epochs=self.total_epochs, step=self.iter + 1,
+                                 total=self.n_iter, train_loss=float(self.loss))
+
+    def after_epoch(self) -> None:
+        values = self.recorder.log  # [epoch, train_loss, valid_loss, metrics..., time]
+        self.progress.add_record({"epoch": self.offset + self.epoch + 1,
+                                  "stage": "fine-tune",
+                                  "train_loss": float(values[1]),
+                                  "valid_loss": float(values[2]),
+                                  "accuracy": float(values[3])})
+
+
+class KeepBest(Callback):
+    """Remembers the weights with the lowest validation loss (the probe's start included)."""
+
+    order = 95
+
+    def __init__(self, best_loss: float) -> None:
+        self.best_loss = best_loss
+        self.best_state: dict[str, torch.Tensor] | None = None
+
+    def after_epoch(self) -> None:
+        valid_loss = float(self.recorder.log[2])
+        if valid_loss < self.best_loss:
+            self.best_loss = valid_loss
+            self.best_state = copy.deepcopy(self.learn.model.state_dict())
+
+
+class FrozenBatchNorm(Callback):
+    """Keeps BatchNorm layers in eval mode during training (ImageNet statistics stay)."""
+
+    def before_epoch(self) -> None:
+        for module in self.learn.model.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.eval()
+
+    before_train = before_epoch
+
+
+def accuracy_metric(multi_label: bool):
+    """fastai metric: argmax accuracy, or per-label accuracy at 0.5 for multi-label."""
+    def accuracy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if multi_label:
+            return ((logits.sigmoid() >= 0.5).float() == target).float().mean()
+        return (logits.argmax(dim=1) == target).float().mean()
+    return accuracy
+
+
+def make_learner(network: nn.Module, train_set: ImageSet, valid_set: ImageSet,
+                 batch_size: int, multi_label: bool, seed: int) -> Learner:
+    """A fastai Learner over plain PyTorch loaders, body and head as two parameter groups."""
+    generator = torch.Generator().manual_seed(seed)
+    train_dl = DataLoader(train_set, batch_size=batch_size, shuffle=True, drop_last=False,
+                          generator=generator)
+    valid_dl = DataLoader(valid_set, batch_size=batch_size * 2)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    dls = DataLoaders(train_dl, valid_dl, device=device)
+    loss = nn.BCEWithLogitsLoss() if multi_label else nn.CrossEntropyLoss()
+    head_ids = {id(p) for p in network.get_classifier().parameters()}
+
+    def splitter(model: nn.Module) -> list[list[nn.Parameter]]:
+        params = list(model.parameters())
+        return [[p for p in params if id(p) not in head_ids],
+                [p for p in params if id(p) in head_ids]]
+
+    learn = Learner(dls, network.to(device), loss_func=loss, splitter=splitter,
+                    metrics=accuracy_metric(multi_label), path=Path(tempfile.mkdtemp()),
+                    cbs=[FrozenBatchNorm()])
+    if device == "cuda":
+        learn = learn.to_fp16()
+        learn.model = learn.model.to(memory_format=torch.channels_last)
+    return learn
+
+
+@dataclass
+class FineTuneOutcome:
+    """The network with its best weights, its validation probabilities, and whether stopped."""
+
+    network: nn.Module
+    valid_probs: np.ndarray
+    stopped: bool
+
+
+def _image_sets(dataset: Dataset, train_idx: list[int], valid_idx: list[int],
+                config: TrainConfig) -> tuple[ImageSet, ImageSet]:
+    """Decode every image once; augmentation then works on in-memory copies."""
+    from cvlib.train import targets_of
+
+    cfg = config.preprocessing()
+    images = {i: load_image(dataset.items[i][0]) for i in [*train_idx, *valid_idx]}
+    train_set = ImageSet([images[i] for i in train_idx], targets_of(dataset, train_idx),
+                         cfg, config.augment)
+    valid_set = ImageSet([images[i] for i in valid_idx], targets_of(dataset, valid_idx),
+                         cfg, False)
+    return train_set, valid_set
+
+
+def fine_tune(network: nn.Module, dataset: Dataset, train_idx: list[int],
+              valid_idx: list[int], config: TrainConfig, progress: Progress) -> FineTuneOutcome:
+    """Fine-tune ``network`` (head already fitted) and return its best version."""
+    train_set, valid_set = _image_sets(dataset, train_idx, valid_idx, config)
+    learn = make_learner(network, train_set, valid_set, config.batch_size,
+                         dataset.multi_label, config.seed)
+    start_loss = float(learn.validate()[0])
+    keep = KeepBest(start_loss)
+    total = config.freeze_epochs + config.epochs
+    with learn.no_logging(), learn.no_bar():
+        if config.freeze_epochs:
+            learn.freeze()
+            learn.fit_one_cycle(config.freeze_epochs, config.lr * 10,
+                                cbs=[ReportProgress(progress, 0, total), keep])
+        if config.epochs and not progress.cancelled:
+            learn.unfreeze()
+            learn.fit_one_cycle(config.epochs, slice(config.lr / 10, config.lr),
+                                cbs=[ReportProgress(progress, config.freeze_epochs, total),
+                                     keep])
+    model = learn.model.float().to("cpu").to(memory_format=torch.contiguous_format)
+    if keep.best_state is not None:
+        model.load_state_dict({k: v.float().cpu() for k, v in keep.best_state.items()})
+    else:
+        progress.log("fine-tuning did not beat the quick head on validation; kept the head")
+        model.load_state_dict(network.state_dict())
+    return FineTuneOutcome(model.eval(), _valid_probs(model, valid_set, config,
+                                                      dataset.multi_label),
+                           progress.cancelled)
+
+
+@torch.inference_mode()
+def _valid_probs(model: nn.Module, valid_set: ImageSet, config: TrainConfig,
+                 multi_label: bool) -> np.ndarray:
+    """Validation probabilities of the final network, with the same views as saved."""
+    from cvlib.checkpoint import ViewAverage
+
+    net = ViewAverage(model.eval(), config.views)
+    outs = [net(torch.stack([valid_set[i][0] for i in range(s, min(s + 32, len(valid_set)))]))
+            for s in range(0, len(valid_set), 32)]
+    return probabilities(torch.cat(outs).numpy(), multi_label)
+
+
+@dataclass
+class LRFinderResult:
+    """fastai's learning-rate sweep: the loss at each rate, and the suggested rate."""
+
+    lrs: list[float]
+    losses: list[float]
+    suggestion: float
+
+
+def find_lr(network: nn.Module, dataset: Dataset, train_idx: list[int],
+            valid_idx: list[int], config: TrainConfig) -> LRFinderResult:
+    """Run fastai's ``lr_find`` (valley suggestion) on the whole network; weights restored."""
+    train_set, valid_set = _image_sets(dataset, train_idx, valid_idx, config)
+    learn = make_learner(network, train_set, valid_set, config.batch_size,
+                         dataset.multi_label, config.seed)
+    learn.unfreeze()
+    with learn.no_bar():
+        suggestion = learn.lr_find(num_it=50, show_plot=False)
+    return LRFinderResult([float(x) for x in learn.recorder.lrs],
+                          [float(x) for x in learn.recorder.losses],
+                          float(suggestion.valley))

@@ -1,0 +1,180 @@
+"""Training, with one API for both modes and both kinds of label.
+
+``quick`` fits a linear head on cached, view-averaged backbone features: seconds on a laptop
+CPU.  ``full`` starts from that head and fine-tunes the whole network with fastai (one-cycle,
+frozen-head epochs first, augmentation), keeping the best weights seen on validation: the
+"linear probe, then fine-tune" recipe, which never ends below where it started.  Both return
+the same :class:`TrainResult`, whose :meth:`TrainResult.save` writes a model folder that
+every page, export and server can use.
+
+Examples
+--------
+>>> from cvlib.data import load_dataset
+>>> result = train(load_dataset("sample_data/fridge4"), TrainConfig(mode="quick"))
+>>> result.metrics["accuracy"], result.save("models/fridge")
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from cvlib import models
+from cvlib.checkpoint import ViewAverage, make_meta, save_model
+from cvlib.data import Dataset, fingerprint, split
+from cvlib.errors import DatasetError
+from cvlib.evaluate import evaluate
+from cvlib.features import FeatureSpec, extract_features
+from cvlib.preprocess import probabilities
+from cvlib.progress import Progress
+from cvlib.quick_train import fit_linear_head, head_logits
+from cvlib.train_config import TrainConfig
+
+
+@dataclass
+class TrainResult:
+    """A trained network with its validation evidence, ready to save."""
+
+    network: nn.Module
+    meta: dict[str, Any]
+    metrics: dict[str, Any]
+    valid_probs: np.ndarray
+    valid_targets: np.ndarray
+    valid_paths: list[Path]
+    train_paths: list[Path]
+    timings: dict[str, float] = field(default_factory=dict)
+    stopped_early: bool = False
+
+    def save(self, folder: str | Path) -> Path:
+        """Write the model folder (safetensors + JSON), atomically."""
+        return save_model(folder, self.network, self.meta)
+
+
+def seed_everything(seed: int) -> None:
+    """Make a run repeatable on the CPU: same split, same initialisation, same batches."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def targets_of(dataset: Dataset, indices: list[int]) -> np.ndarray:
+    """Class indices (single-label) or a 0/1 matrix (multi-label) for some items."""
+    if dataset.multi_label:
+        return dataset.labels_matrix()[indices]
+    return dataset.targets()[indices]
+
+
+def check_trainable(dataset: Dataset, train_idx: list[int]) -> None:
+    """Explain, before any compute, why a dataset cannot be trained on."""
+    if len(dataset.classes) < 2:
+        raise DatasetError("training needs at least two classes to tell apart; "
+                           f"this dataset has {len(dataset.classes)}")
+    present = {label for i in train_idx for label in dataset.items[i][1]}
+    missing = sorted(set(dataset.classes) - present)
+    if missing:
+        raise DatasetError(f"no training image left for: {', '.join(missing)}; "
+                           "add images or lower the validation share")
+
+
+def train(dataset: Dataset, config: TrainConfig | None = None, *,
+          progress: Progress | None = None, valid_idx: list[int] | None = None) -> TrainResult:
+    """Train a classifier on ``dataset`` and validate it on a held-out, stratified split.
+
+    ``valid_idx`` overrides the seeded split (to re-run a recorded run exactly, or to
+    validate on a fixed set across hard-negative rounds).
+    """
+    config = config or TrainConfig()
+    progress = progress or Progress()
+    seed_everything(config.seed)
+    start = time.perf_counter()
+    if valid_idx is None:
+        train_idx, valid_idx = split(dataset, valid_pct=config.valid_pct, seed=config.seed)
+    else:
+        chosen = set(valid_idx)
+        train_idx = [i for i in range(len(dataset)) if i not in chosen]
+    check_trainable(dataset, train_idx)
+    paths = [dataset.items[i][0] for i in range(len(dataset))]
+    spec = FeatureSpec(config.architecture, config.preprocessing(), config.views)
+    progress.log(f"features: {spec.key}")
+    feats, cache = extract_features(paths, spec, progress=progress)
+    t_features = time.perf_counter() - start
+
+    n_classes = len(dataset.classes)
+    y_train, y_valid = targets_of(dataset, train_idx), targets_of(dataset, valid_idx)
+    head = fit_linear_head(feats[train_idx], y_train, n_classes,
+                           multi_label=dataset.multi_label, weight_decay=config.weight_decay,
+                           label_smoothing=config.label_smoothing, progress=progress)
+    probe_probs = probabilities(head_logits(head, feats[valid_idx]), dataset.multi_label)
+    probe_metrics = evaluate(probe_probs, y_valid, dataset.classes,
+                             multi_label=dataset.multi_label)
+    progress.add_record({"epoch": 0, "stage": "linear probe",
+                         "valid_loss": probe_metrics["loss"],
+                         "accuracy": probe_metrics["accuracy"]})
+    net = models.create(config.architecture, num_classes=n_classes)
+    net.get_classifier().load_state_dict(head.state_dict())
+    net.drop_rate = config.dropout
+    valid_probs, stopped = probe_probs, False
+    if config.mode == "full":
+        from cvlib.fine_tune import fine_tune
+
+        outcome = fine_tune(net, dataset, train_idx, valid_idx, config, progress)
+        net, valid_probs, stopped = outcome.network, outcome.valid_probs, outcome.stopped
+    network = ViewAverage(net, config.views) if config.views != ("identity",) else net
+    metrics = evaluate(valid_probs, y_valid, dataset.classes, multi_label=dataset.multi_label)
+    timings = {"features_s": round(t_features, 2),
+               "total_s": round(time.perf_counter() - start, 2),
+               "cache_hits": cache["hits"], "cache_misses": cache["misses"]}
+    meta = make_meta(
+        architecture=config.architecture, classes=dataset.classes,
+        multi_label=dataset.multi_label, preprocessing=config.preprocessing(),
+        views=config.views, head={"type": "linear", "dropout": config.dropout},
+        training=config.to_dict(), metrics=_headline(metrics), timings=timings,
+        data_fingerprint=fingerprint(dataset),
+        split={"valid": [_rel(dataset, i) for i in valid_idx], "seed": config.seed,
+               "valid_pct": config.valid_pct},
+    )
+    progress.update(stage="done")
+    return TrainResult(network.eval(), meta, metrics, valid_probs, y_valid,
+                       [paths[i] for i in valid_idx], [paths[i] for i in train_idx],
+                       timings, stopped)
+
+
+def _headline(metrics: dict[str, Any]) -> dict[str, Any]:
+    """What goes into model.json: the numbers, not the curves."""
+    return {k: v for k, v in metrics.items() if k not in ("roc", "pr")}
+
+
+def _rel(dataset: Dataset, index: int) -> str:
+    """An item's path relative to the dataset root, as stored in records."""
+    path = dataset.items[index][0]
+    try:
+        return str(path.relative_to(dataset.root))
+    except ValueError:
+        return str(path)
+
+
+def find_learning_rate(dataset: Dataset, config: TrainConfig):
+    """fastai's LR finder for full training, run from the quick head (as training starts).
+
+    Returns :class:`cvlib.fine_tune.LRFinderResult`; the network is thrown away after.
+    """
+    from cvlib.fine_tune import find_lr
+
+    seed_everything(config.seed)
+    train_idx, valid_idx = split(dataset, valid_pct=config.valid_pct, seed=config.seed)
+    check_trainable(dataset, train_idx)
+    paths = [dataset.items[i][0] for i in train_idx]
+    spec = FeatureSpec(config.architecture, config.preprocessing(), config.views)
+    feats, _ = extract_features(paths, spec)
+    head = fit_linear_head(feats, targets_of(dataset, train_idx), len(dataset.classes),
+                           multi_label=dataset.multi_label, weight_decay=config.weight_decay)
+    net = models.create(config.architecture, num_classes=len(dataset.classes))
+    net.get_classifier().load_state_dict(head.state_dict())
+    return find_lr(net, dataset, train_idx, valid_idx, config)

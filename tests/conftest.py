@@ -1,0 +1,50 @@
+"""Shared fixtures: where the real photos are, and a scratch studio home per test session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The repository checkout the tests run from."""
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data``: real photos (Freiburg Groceries), read-only, never copied."""
+    if not (SHARED_DATA / "groceries4").is_dir():
+        pytest.skip(f"real photos not found at {SHARED_DATA} (see tests/README)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def groceries4(shared_data: Path) -> Path:
+    """4-class single-label real photos, one folder per class."""
+    return shared_data / "groceries4"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def studio_home_for_tests(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every test session writes models, runs and caches under a fresh temporary home.
+
+    The feature cache is shared inside the session (that is its point), but nothing is
+    written to the user's own ``~/.cvlib-studio``.
+    """
+    import os
+
+    home = tmp_path_factory.mktemp("studio-home")
+    previous = os.environ.get("CVLIB_HOME")
+    os.environ["CVLIB_HOME"] = str(home)
+    yield home
+    if previous is None:
+        os.environ.pop("CVLIB_HOME", None)
+    else:
+        os.environ["CVLIB_HOME"] = previous

@@ -1,0 +1,120 @@
+"""Streamlit pieces shared by the Azure pages (20, 21, 23, 24): connection, YAML, servers.
+
+The connection (credential and ``MLClient``) lives in this browser session's state only:
+it is never written to disk, and no token or key is ever drawn on the page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from cvlib.azure.connect import WorkspaceRef
+from cvlib.data import studio_home
+from cvlib.errors import StudioError
+from cvlib.serving import LocalEndpoint
+
+CLIENT_KEY = "azure:client"
+WORKSPACE_KEY = "azure:workspace"
+SHARED_SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "groceries4"
+
+
+def workspace_form(page: str) -> WorkspaceRef | None:
+    """The workspace's three names, from the portal's ``config.json`` or typed in."""
+    upload = st.file_uploader("config.json from the Azure portal (optional)", type=["json"],
+                              key=f"{page}:config")
+    if upload is not None:
+        ref = WorkspaceRef.from_config(upload.getvalue())
+        st.success(f"Read workspace {ref.workspace_name} from config.json")
+        return ref
+    cols = st.columns(3)
+    values = [cols[0].text_input("Subscription ID", key=f"{page}:sub"),
+              cols[1].text_input("Resource group", key=f"{page}:rg"),
+              cols[2].text_input("Workspace name", key=f"{page}:ws")]
+    return WorkspaceRef(*values) if all(v.strip() for v in values) else None
+
+
+def remember_client(client: Any, details: dict[str, Any]) -> None:
+    """Keep the connected client for the other Azure pages of this session."""
+    st.session_state[CLIENT_KEY] = client
+    st.session_state[WORKSPACE_KEY] = details
+
+
+def client() -> Any | None:
+    """The ``MLClient`` connected on page 20 in this session, if any."""
+    return st.session_state.get(CLIENT_KEY)
+
+
+def require_client() -> Any:
+    """The connected client, or a message pointing to page 20 (the page stops there)."""
+    current = client()
+    if current is None:
+        st.info("Everything above works without Azure. To create it, connect to a workspace "
+                "on page 20 first.")
+        st.page_link("pages/20_Azure_workspace.py", label="Go to 20 Azure workspace")
+        st.stop()
+    return current
+
+
+def connection_badge() -> None:
+    """One line saying which workspace this session is connected to."""
+    details = st.session_state.get(WORKSPACE_KEY)
+    if details:
+        st.caption(f"Connected to workspace **{details['name']}** ({details['location']})")
+    else:
+        st.caption("Not connected to Azure: specs are shown, nothing is created.")
+
+
+def show_yaml(title: str, entity: Any) -> None:
+    """The SDK object as the YAML Azure ML will receive, before it is created."""
+    from cvlib.azure.specs import to_yaml
+
+    with st.expander(f"{title} (YAML)", expanded=False):
+        st.code(to_yaml(entity), language="yaml")
+
+
+def model_folder(page: str) -> Path | None:
+    """A saved model folder: one of the studio's models, or any path typed in."""
+    from cvlib.persist import list_model_folders
+
+    found = list_model_folders(studio_home() / "models")
+    options = [str(p) for p in found]
+    typed = st.text_input("Saved model folder", value=options[0] if options else "",
+                          key=f"{page}:model", help="A folder with model.json (from training)")
+    if not typed:
+        st.info("Train a model first (page 01), or type the path of a saved model folder.")
+        return None
+    folder = Path(typed).expanduser()
+    if not (folder / "model.json").is_file():
+        st.warning(f"{folder} has no model.json")
+        return None
+    return folder
+
+
+@st.cache_resource
+def local_endpoints() -> dict[int, LocalEndpoint]:
+    """Running local servers by port, shared across reruns and pages of this app process."""
+    return {}
+
+
+def running_local_endpoints() -> dict[int, LocalEndpoint]:
+    """Local servers still alive (a crashed one is forgotten)."""
+    servers = local_endpoints()
+    for port in [p for p, s in servers.items() if not s.running()]:
+        servers.pop(port)
+    return servers
+
+
+def run_with_log(label: str, work) -> Any:
+    """Run ``work(log)`` inside a status box that shows each progress line as it comes."""
+    with st.status(label, expanded=True) as box:
+        try:
+            result = work(st.write)
+        except StudioError as error:
+            box.update(label=f"{label}: failed", state="error")
+            st.error(str(error))
+            return None
+        box.update(label=f"{label}: done", state="complete")
+    return result

@@ -1,0 +1,80 @@
+"""Plotly figures shared by the pages: training curves, confusion matrix, ROC / PR curves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+
+def training_curves(history: list[dict[str, Any]]) -> go.Figure:
+    """Loss (left axis) and accuracy (right axis) per epoch, as they arrive."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    epochs = [r["epoch"] for r in history]
+    for name, dash in (("train_loss", "solid"), ("valid_loss", "dot")):
+        points = [(e, r[name]) for e, r in zip(epochs, history, strict=True) if name in r]
+        if points:
+            fig.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points],
+                                     name=name.replace("_", " "), mode="lines+markers",
+                                     line={"dash": dash}), secondary_y=False)
+    acc = [(e, r["accuracy"]) for e, r in zip(epochs, history, strict=True) if "accuracy" in r]
+    if acc:
+        fig.add_trace(go.Scatter(x=[a[0] for a in acc], y=[a[1] for a in acc],
+                                 name="valid accuracy", mode="lines+markers"), secondary_y=True)
+    fig.update_layout(height=300, margin={"t": 30, "b": 30}, legend={"orientation": "h"},
+                      xaxis_title="epoch (0 = the quick head)")
+    fig.update_yaxes(title_text="loss", secondary_y=False)
+    fig.update_yaxes(title_text="accuracy", range=[0, 1.02], secondary_y=True)
+    return fig
+
+
+def confusion_matrix(matrix: list[list[int]], classes: list[str]) -> go.Figure:
+    """Rows are the true class, columns the prediction; the diagonal is what went right."""
+    fig = go.Figure(go.Heatmap(z=matrix, x=classes, y=classes, colorscale="Blues",
+                               text=matrix, texttemplate="%{text}", showscale=False,
+                               hovertemplate="actual %{y}, predicted %{x}: %{z}<extra></extra>"))
+    fig.update_layout(height=120 + 45 * len(classes), margin={"t": 30, "b": 30},
+                      xaxis_title="predicted", yaxis_title="actual",
+                      yaxis={"autorange": "reversed"})
+    return fig
+
+
+def roc_pr_curves(metrics: dict[str, Any]) -> go.Figure:
+    """ROC (left) and precision-recall (right) per class and micro-averaged."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("ROC", "Precision-recall"))
+    for name, roc in metrics.get("roc", {}).items():
+        fig.add_trace(go.Scatter(x=roc["fpr"], y=roc["tpr"], mode="lines",
+                                 name=f"{name} (AUC {roc['auc']:.3f})", legendgroup=name),
+                      row=1, col=1)
+    for name, pr in metrics.get("pr", {}).items():
+        fig.add_trace(go.Scatter(x=pr["recall"], y=pr["precision"], mode="lines",
+                                 name=f"{name} (AP {pr['ap']:.3f})", legendgroup=name,
+                                 showlegend=False), row=1, col=2)
+    fig.update_xaxes(title_text="false positive rate", row=1, col=1)
+    fig.update_yaxes(title_text="true positive rate", row=1, col=1)
+    fig.update_xaxes(title_text="recall", row=1, col=2)
+    fig.update_yaxes(title_text="precision", row=1, col=2)
+    fig.update_layout(height=360, margin={"t": 40, "b": 30})
+    return fig
+
+
+def lr_finder(lrs: list[float], losses: list[float], suggestion: float) -> go.Figure:
+    """Loss against learning rate (log scale) with the suggested rate marked."""
+    fig = go.Figure(go.Scatter(x=lrs, y=losses, mode="lines", name="loss"))
+    fig.add_vline(x=suggestion, line_dash="dash",
+                  annotation_text=f"suggested {suggestion:.1e}")
+    fig.update_layout(height=280, xaxis_type="log", xaxis_title="learning rate",
+                      yaxis_title="training loss", margin={"t": 30, "b": 30})
+    return fig
+
+
+def top_k_bars(pairs: list[tuple[str, float]]) -> go.Figure:
+    """Horizontal bars of the top-k classes, most probable on top."""
+    labels = [p[0] for p in pairs][::-1]
+    values = [p[1] for p in pairs][::-1]
+    fig = go.Figure(go.Bar(x=values, y=labels, orientation="h",
+                           text=[f"{v:.1%}" for v in values], textposition="auto"))
+    fig.update_layout(height=60 + 40 * len(pairs), xaxis={"range": [0, 1]},
+                      margin={"t": 10, "b": 10, "l": 10, "r": 10})
+    return fig

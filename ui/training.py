@@ -1,0 +1,230 @@
+"""The training panel: settings, background run with live curves and Stop, and results.
+
+Training runs as a :mod:`cvlib.jobs` job, so a click elsewhere, a page switch or a reload
+never restarts or freezes it; a fragment polls its progress once a second.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from cvlib.data import Dataset, studio_home
+from cvlib.registry import get_spec, list_models
+from ui import plots
+from ui.common import current_job, guarded, heavy_import_notice, job_manager, key, session_owner
+
+MODE_HELP = (
+    "**Quick** fits only the last layer on cached features of the frozen network: seconds "
+    "on a CPU. **Full** starts from that layer and fine-tunes the whole network with fastai "
+    "(one-cycle schedule, augmentation), keeping the best epoch: minutes on a CPU."
+)
+
+
+def training_settings(page: str, *, workshop: dict[str, Any] | None = None):
+    """Widgets for every training setting, with CPU-friendly defaults; returns a TrainConfig.
+
+    ``workshop`` pre-fills a preset that finishes in under two minutes on a laptop CPU.
+    """
+    from cvlib.train_config import TrainConfig
+
+    defaults = TrainConfig()
+    if workshop and st.toggle("Workshop preset (under 2 minutes on a laptop CPU)",
+                              key=key(page, "workshop")):
+        defaults = TrainConfig(**{**_config_dict(defaults), **workshop})
+    models = list_models()
+    c1, c2, c3 = st.columns(3)
+    mode = c1.radio("Training mode", ["quick", "full"], index=["quick", "full"].index(
+        defaults.mode), key=key(page, "mode"), help=MODE_HELP, horizontal=True)
+    arch = c2.selectbox("Architecture", models, index=models.index(defaults.architecture),
+                        key=key(page, "arch"),
+                        format_func=lambda n: f"{n} ({get_spec(n).params / 1e6:.1f} M params)")
+    spec = get_spec(arch)
+    size = c3.select_slider("Image size (px)", [160, 192, 224, 240, 260, 288, 320, 384],
+                            value=spec.input_size if defaults.image_size is None
+                            else defaults.image_size, key=key(page, "size"))
+    c4, c5, c6, c7 = st.columns(4)
+    epochs = c4.number_input("Epochs (full mode)", 0, 50, defaults.epochs, key=key(page, "ep"),
+                             disabled=mode == "quick")
+    lr = c5.number_input("Learning rate (full mode)", 1e-6, 1e-1, defaults.lr, format="%.1e",
+                         key=key(page, "lr"), disabled=mode == "quick")
+    batch = c6.select_slider("Batch size", [4, 8, 16, 32, 64], defaults.batch_size,
+                             key=key(page, "bs"), disabled=mode == "quick")
+    augment = c7.toggle("Augmentation", defaults.augment, key=key(page, "aug"),
+                        disabled=mode == "quick",
+                        help="Random crops, mirror, small tilts and colour changes while "
+                             "fine-tuning, so the model sees more variety than the photos.")
+    return TrainConfig(mode=mode, architecture=arch, image_size=size, epochs=int(epochs),
+                       lr=float(lr), batch_size=int(batch), augment=augment)
+
+
+def _config_dict(config) -> dict[str, Any]:
+    return {f.name: getattr(config, f.name) for f in fields(config)}
+
+
+def start_training(name: str, dataset: Dataset, config) -> None:
+    """Start a training job in the background for this browser session."""
+
+    def work(progress):
+        with_torch_threads()
+        from cvlib.runs import record_training
+        from cvlib.train import train
+
+        result = train(dataset, config, progress=progress)
+        record_training(dataset, config, result, page=name)
+        return result
+
+    job_manager().submit(name, work, owner=session_owner())
+
+
+def with_torch_threads() -> None:
+    """Use every core for the heavy work (Streamlit's server keeps its own threads)."""
+    import torch
+
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+
+
+def training_monitor(name: str) -> Any | None:
+    """Live progress of this session's job ``name``; returns its result once done."""
+    job = current_job(name)
+    if job is None:
+        return None
+    interval = 1.0 if job.active else None
+
+    @st.fragment(run_every=interval)
+    def panel() -> None:
+        snap = job.snapshot()
+        if job.active:
+            label = snap["stage"]
+            if snap["total_epochs"]:
+                label += f" · epoch {snap['epoch']}/{snap['total_epochs']}"
+            st.progress(snap["fraction"], text=f"{label} · {snap['elapsed']:.0f} s")
+            if st.button("⏹ Stop", key=f"stop-{job.id}",
+                         help="Stops after the current batch and keeps the best weights."):
+                job.cancel()
+        if snap["history"]:
+            st.plotly_chart(plots.training_curves(snap["history"]), key=f"curves-{job.id}")
+        if not job.active and interval is not None:
+            st.rerun()
+
+    panel()
+    if job.status == "failed":
+        st.error(f"Training failed: {job.error}")
+    elif job.status == "cancelled":
+        st.warning("Stopped on request: the best weights seen so far are kept.")
+    return job.result if not job.active else None
+
+
+@guarded
+def results_panel(page: str, result) -> None:
+    """Validation accuracy, confusion matrix, ROC/PR, top losses, try an image, save."""
+    metrics = result.metrics
+    meta = result.meta
+    cols = st.columns(4)
+    cols[0].metric("Validation accuracy", f"{metrics['accuracy']:.1%}")
+    cols[1].metric("Validation images", metrics["n"])
+    cols[2].metric("Mode", meta["training"]["mode"])
+    cols[3].metric("Time", f"{result.timings['total_s']:.1f} s")
+    st.caption(
+        f"Measured on {metrics['n']} images the model never trained on (a seeded, "
+        "stratified split). Feature cache: "
+        f"{result.timings['cache_hits']} hits, {result.timings['cache_misses']} computed.")
+    if "confusion" in metrics:
+        left, right = st.columns([2, 3])
+        with left:
+            st.markdown("**Confusion matrix**: rows are the truth, columns the prediction.")
+            st.plotly_chart(plots.confusion_matrix(metrics["confusion"], meta["classes"]),
+                            key=key(page, "cm"))
+        with right:
+            st.markdown("**Per class**: precision = how often a prediction of this class is "
+                        "right; recall = how many of this class were found.")
+            st.dataframe(per_class_table(metrics), width="stretch")
+    st.markdown("**ROC and precision-recall curves**: how well each class's probability "
+                "separates it from the others, at every threshold.")
+    st.plotly_chart(plots.roc_pr_curves(metrics), key=key(page, "curves"))
+    top_losses_grid(result)
+    try_an_image(page, result)
+    save_model_form(page, result)
+
+
+def per_class_table(metrics: dict[str, Any]):
+    """Precision/recall/F1/support per class as a DataFrame."""
+    import pandas as pd
+
+    return pd.DataFrame(metrics["per_class"]).T.round(3)
+
+
+def top_losses_grid(result, k: int = 8) -> None:
+    """The validation images the model got most wrong: prediction / actual / probability."""
+    from cvlib.evaluate import top_losses
+    from ui.datasets import image_grid
+
+    st.markdown("**Top losses**: the validation images the model was most wrong (or least "
+                "sure) about. Look for wrong labels, odd photos, or classes that look alike.")
+    classes = result.meta["classes"]
+    order = top_losses(result.valid_probs, result.valid_targets, result.meta["multi_label"], k)
+    captions = []
+    for i in order:
+        probs = result.valid_probs[i]
+        if result.meta["multi_label"]:
+            pred = [c for c, p in zip(classes, probs, strict=True) if p >= 0.5]
+            actual = [c for c, y in zip(classes, result.valid_targets[i], strict=True) if y]
+            captions.append(f"pred {'+'.join(pred) or '∅'} / actual {'+'.join(actual)}")
+        else:
+            p = int(np.argmax(probs))
+            t = int(result.valid_targets[i])
+            captions.append(f"{classes[p]} / {classes[t]} / {probs[p]:.2f}")
+    image_grid([result.valid_paths[i] for i in order], captions, columns=4)
+
+
+def try_an_image(page: str, result) -> None:
+    """Predict an uploaded image with the model just trained."""
+    from cvlib.images import load_image
+    from cvlib.inference import Predictor
+
+    upload = st.file_uploader("Try the model on an image of your own",
+                              type=["jpg", "jpeg", "png", "webp", "bmp", "gif"],
+                              key=key(page, "try"))
+    if upload is None:
+        return
+    image = load_image(upload.getvalue(), upload.name)
+    predictor = Predictor.from_network(result.network, result.meta)
+    left, right = st.columns([1, 2])
+    left.image(image, width="stretch")
+    right.plotly_chart(plots.top_k_bars(predictor.top_k(image, k=min(5, len(predictor.classes)))),
+                       key=key(page, "try-bars"))
+
+
+def save_model_form(page: str, result) -> None:
+    """Save the trained model folder under the studio home."""
+    default = f"{result.meta['architecture']}-{result.meta['training']['mode']}"
+    with st.form(key(page, "save")):
+        name = st.text_input("Model name", default)
+        if st.form_submit_button("💾 Save model"):
+            from cvlib.persist import safe_name
+            from cvlib.runs import attach_model
+
+            folder = studio_home() / "models" / safe_name(name)
+            result.save(folder)
+            if "run_id" in result.meta:
+                attach_model(result.meta["run_id"], folder)
+            st.success(f"Saved to `{folder}` (weights as safetensors, settings as JSON).")
+
+
+def lr_finder_panel(page: str, dataset: Dataset, config) -> None:
+    """fastai's learning-rate finder on demand, with its plot and suggestion."""
+    if not st.button("Find a learning rate", key=key(page, "lrfind"),
+                     help="Trains briefly with a rising learning rate and plots the loss."):
+        return
+    with heavy_import_notice():
+        from cvlib.train import find_learning_rate
+
+        found = find_learning_rate(dataset, config)
+    st.session_state[key(page, "lrfound")] = found
+    st.plotly_chart(plots.lr_finder(found.lrs, found.losses, found.suggestion),
+                    key=key(page, "lrplot"))
+    st.info(f"Suggested learning rate: {found.suggestion:.1e} (the 'valley': where the "
+            "loss falls fastest). Copy it into the learning rate box for full training.")
