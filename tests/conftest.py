@@ -48,3 +48,21 @@ def studio_home_for_tests(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         os.environ.pop("CVLIB_HOME", None)
     else:
         os.environ["CVLIB_HOME"] = previous
+
+
+@pytest.fixture(scope="session")
+def trained_model_dir(groceries4: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real quick-trained EfficientNet-Lite0 (224 px) on groceries4, saved and exported.
+
+    Session-scoped: training and ONNX export happen once, every test reads the folder.
+    """
+    from cvlib.data import load_dataset
+    from cvlib.inference import export_onnx
+    from cvlib.train import train
+    from cvlib.train_config import TrainConfig
+
+    folder = tmp_path_factory.mktemp("models") / "groceries4-lite0"
+    config = TrainConfig(mode="quick", architecture="efficientnet_lite0", image_size=224)
+    train(load_dataset(groceries4), config).save(folder)
+    export_onnx(folder)
+    return folder
