@@ -31,17 +31,42 @@ def _emit(result: dict[str, Any], as_json: bool, lines: list[str]) -> None:
         print("\n".join(lines))
 
 
+def _mlflow_logger():
+    """Per-epoch ``valid_accuracy`` to MLflow when a tracking server is set (Azure ML jobs).
+
+    Azure ML sets ``MLFLOW_TRACKING_URI`` inside jobs; a sweep's early-termination policy
+    reads these metrics.  Elsewhere this is a no-op.
+    """
+    import os
+
+    if not os.environ.get("MLFLOW_TRACKING_URI"):
+        return None
+    try:
+        import mlflow
+    except ImportError:
+        _err("warning: MLFLOW_TRACKING_URI is set but mlflow is not installed")
+        return None
+
+    def log(record: dict[str, Any]) -> None:
+        mlflow.log_metric("valid_accuracy", record["accuracy"], step=int(record["epoch"]))
+
+    return log
+
+
 def _stderr_progress():
     """A Progress that echoes stage changes, epochs and messages to stderr."""
     from cvlib.progress import Progress
 
     seen = {"stage": None, "records": 0, "messages": 0}
+    metric_logger = _mlflow_logger()
 
     def echo(p: Progress) -> None:
         if p.stage != seen["stage"]:
             seen["stage"] = p.stage
             _err(f"[{time.perf_counter() - _START:6.1f}s] {p.stage}")
         for record in p.history[seen["records"]:]:
+            if metric_logger is not None and "accuracy" in record:
+                metric_logger(record)
             _err("    " + ", ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}"
                                     for k, v in record.items()))
         for message in p.messages[seen["messages"]:]:
@@ -197,6 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--data", help="check ONNX/PyTorch parity on these images")
     export.set_defaults(func=cmd_export)
 
+    from cvlib.serving import add_serve_parser
+
+    add_serve_parser(sub)
     for command in sub.choices.values():
         command.add_argument("--json", action="store_true", help="print JSON on stdout")
     return parser

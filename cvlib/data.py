@@ -594,3 +594,19 @@ def _cached_sha256(path: str, size: int, mtime_ns: int) -> str:
     """SHA-256 of a file's bytes; size and mtime are in the key so edits are seen."""
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def read_labels_csv(csv_path: str | Path) -> tuple[list[Item], list[tuple[str, str]]]:
+    """The usable rows of a labels CSV, and what was left out, without judging the whole.
+
+    Unlike :func:`load_dataset` this accepts a file with a single class (or none): an
+    annotation in progress (:mod:`cvlib.annotations`) reads its own file this way.
+
+    Raises
+    ------
+    DatasetError : the header names no file or labels column.
+    """
+    csv_path = Path(csv_path)
+    root = csv_path.parent
+    reader = _CsvRows(csv_path, root / "images" if (root / "images").is_dir() else root)
+    return reader.items(), reader.problems

@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 from sklearn import metrics as skm
 
+from cvlib.thresholds import scores
+
 
 def one_hot(targets: np.ndarray, num_classes: int) -> np.ndarray:
     """Class indices (N,) -> 0/1 matrix (N, C)."""
@@ -87,7 +89,9 @@ def evaluate_multi_label(probs: np.ndarray, y: np.ndarray, classes: list[str],
                          threshold: float | np.ndarray = 0.5) -> dict[str, Any]:
     """Hamming (per-label) and exact-match accuracy at ``threshold``, per-class P/R/F1/AP.
 
-    ``threshold`` is one number for all classes or one per class.
+    ``threshold`` is one number for all classes or one per class.  ``precision``, ``recall``
+    and ``f1`` are micro-averaged over every (image, class) decision; ``mean_ap`` averages
+    the per-class AP (which needs no threshold) over the classes that have positives.
     """
     y = np.asarray(y, dtype=np.int64)
     preds = (probs >= np.asarray(threshold)).astype(np.int64)
@@ -101,6 +105,10 @@ def evaluate_multi_label(probs: np.ndarray, y: np.ndarray, classes: list[str],
         "hamming_accuracy": float((preds == y).mean()) if len(y) else 0.0,
         "exact_match": float((preds == y).all(axis=1).mean()) if len(y) else 0.0,
         "accuracy": float((preds == y).all(axis=1).mean()) if len(y) else 0.0,
+        **{k: v for k, v in scores(probs, y, threshold).items()
+           if k in ("precision", "recall", "f1")},
+        "mean_ap": float(np.mean([a for a in ap if a is not None])) if any(
+            a is not None for a in ap) else None,
         "per_class": {c: {"precision": float(precision[i]), "recall": float(recall[i]),
                           "f1": float(f1[i]), "support": int(support[i]), "ap": ap[i]}
                       for i, c in enumerate(classes)},

@@ -84,7 +84,7 @@ class ReportProgress(Callback):
         if self.training:
             self.progress.update(stage="fine-tuning", epoch=self.offset + self.epoch + 1,
                                  total_epochs=self.total_epochs, step=self.iter + 1,
-                                 total=self.n_iter, train_loss=float(self.loss))
+                                 total=self.n_iter, train_loss=float(self.loss.detach()))
 
     def after_epoch(self) -> None:
         values = self.recorder.log  # [epoch, train_loss, valid_loss, metrics..., time]

@@ -29,9 +29,10 @@ from torch import nn
 from cvlib import models
 from cvlib.checkpoint import ViewAverage, make_meta, save_model
 from cvlib.data import Dataset, fingerprint, split
-from cvlib.errors import DatasetError
+from cvlib.errors import BadImageError, DatasetError
 from cvlib.evaluate import evaluate
 from cvlib.features import FeatureSpec, extract_features
+from cvlib.images import check_image
 from cvlib.preprocess import probabilities
 from cvlib.progress import Progress
 from cvlib.quick_train import fit_linear_head, head_logits
@@ -83,6 +84,29 @@ def check_trainable(dataset: Dataset, train_idx: list[int]) -> None:
                            "add images or lower the validation share")
 
 
+def drop_unreadable(dataset: Dataset, progress: Progress, valid_idx: list[int] | None = None,
+                    ) -> tuple[Dataset, list[int] | None]:
+    """Leave out images that cannot be decoded, naming each, so one bad file never stops a run.
+
+    Every image is decoded once at reduced scale (a fraction of a second per hundred photos);
+    ``valid_idx``, when given, is renumbered to the kept items.
+    """
+    keep, bad = [], []
+    for i, item in enumerate(dataset.items):
+        try:
+            check_image(item.path, dataset.name_of(item.path))
+            keep.append(i)
+        except BadImageError as exc:
+            bad.append(f"{exc.name} ({exc.reason})")
+    if not bad:
+        return dataset, valid_idx
+    progress.log(f"skipped {len(bad)} unreadable image(s): {'; '.join(bad)}")
+    renumber = {old: new for new, old in enumerate(keep)}
+    if valid_idx is not None:
+        valid_idx = [renumber[i] for i in valid_idx if i in renumber]
+    return dataset.subset(keep), valid_idx
+
+
 def train(dataset: Dataset, config: TrainConfig | None = None, *,
           progress: Progress | None = None, valid_idx: list[int] | None = None) -> TrainResult:
     """Train a classifier on ``dataset`` and validate it on a held-out, stratified split.
@@ -94,6 +118,7 @@ def train(dataset: Dataset, config: TrainConfig | None = None, *,
     progress = progress or Progress()
     seed_everything(config.seed)
     start = time.perf_counter()
+    dataset, valid_idx = drop_unreadable(dataset, progress, valid_idx)
     if valid_idx is None:
         train_idx, valid_idx = split(dataset, valid_pct=config.valid_pct, seed=config.seed)
     else:
@@ -168,6 +193,7 @@ def find_learning_rate(dataset: Dataset, config: TrainConfig):
     from cvlib.fine_tune import find_lr
 
     seed_everything(config.seed)
+    dataset, _ = drop_unreadable(dataset, Progress())
     train_idx, valid_idx = split(dataset, valid_pct=config.valid_pct, seed=config.seed)
     check_trainable(dataset, train_idx)
     paths = [dataset.items[i][0] for i in train_idx]

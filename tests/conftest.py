@@ -66,3 +66,13 @@ def trained_model_dir(groceries4: Path, tmp_path_factory: pytest.TempPathFactory
     train(load_dataset(groceries4), config).save(folder)
     export_onnx(folder)
     return folder
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Reuse one serving environment (Azure ML's inference server) across test sessions.
+
+    Creating it costs about 35 s of pip; it lives in the checkout's ignored ``.serving-env``.
+    """
+    import os
+
+    os.environ.setdefault("CVLIB_SERVING_ENV", str(REPO / ".serving-env"))

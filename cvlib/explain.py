@@ -1,0 +1,130 @@
+"""Grad-CAM: which parts of the image made the network choose its class.
+
+The last convolutional layer of a CNN still has a spatial grid (7x7 at 224 px).  Grad-CAM
+weights each of its channels by how much the chosen class's score rises when that channel
+rises (the gradient, averaged over the grid), sums them, and keeps the positive part: a
+coarse map of the evidence *for* that class.  Blown up to the image size and coloured, it
+shows whether the model looks at the object or at the background.
+
+:class:`GradCam` wraps the ``grad-cam`` package for the studio's networks, including the
+test-time-view wrapper :class:`cvlib.checkpoint.ViewAverage` (the map of the mirrored view
+is mirrored back and averaged, as the logits are).  The drawing helpers need only numpy and
+Pillow, so the stream can overlay a heatmap without importing torch; torch is imported when
+a :class:`GradCam` is built.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from cvlib.preprocess import Preprocessing, preprocess
+
+
+class GradCam:
+    """Grad-CAM heatmaps for a classification network.
+
+    Build one with :meth:`load` (a saved model folder), :meth:`pretrained` (an ImageNet
+    backbone from the registry) or directly from a network and its preprocessing.
+    ``heatmap(image, class_index)`` returns an (S, S) float array in [0, 1] at the model's
+    input size S, for the image as the model saw it (see :func:`heatmap_box`).
+    """
+
+    def __init__(self, network: Any, preprocessing: Preprocessing) -> None:
+        from cvlib.checkpoint import ViewAverage
+
+        self.preprocessing = preprocessing
+        if isinstance(network, ViewAverage):
+            self._net, self._views = network.net.eval(), network.views
+        else:
+            self._net, self._views = network.eval(), ("identity",)
+        self._layer = target_layer(self._net)
+        self._lock = threading.Lock()  # Grad-CAM hooks the layer: one explanation at a time
+
+    @classmethod
+    def load(cls, folder: str | Path) -> GradCam:
+        """Grad-CAM for a saved model folder."""
+        from cvlib.checkpoint import load_model
+
+        network, meta = load_model(folder)
+        return cls(network, Preprocessing.from_dict(meta["preprocessing"]))
+
+    @classmethod
+    def pretrained(cls, architecture: str = "efficientnet_lite0") -> GradCam:
+        """Grad-CAM for a registry backbone with its ImageNet head."""
+        from cvlib import models
+
+        return cls(models.create(architecture), models.get_spec(architecture).preprocessing)
+
+    def heatmap(self, image: Image.Image, class_index: int) -> np.ndarray:
+        """Where the evidence for ``class_index`` lies, averaged over the test-time views."""
+        import torch
+        from pytorch_grad_cam import GradCAM
+        from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+        batch = torch.from_numpy(preprocess(image, self.preprocessing)[None])
+        maps = []
+        with self._lock, GradCAM(model=self._net, target_layers=[self._layer]) as cam:
+            for view in self._views:
+                flip = view == "hflip"
+                inp = torch.flip(batch, dims=[3]) if flip else batch
+                grey = cam(input_tensor=inp, targets=[ClassifierOutputTarget(class_index)])[0]
+                maps.append(grey[:, ::-1] if flip else grey)
+        combined = np.mean(maps, axis=0)
+        peak = float(combined.max())
+        return (combined / peak if peak > 0 else combined).astype(np.float32)
+
+
+def target_layer(network: Any) -> Any:
+    """The layer Grad-CAM reads: the last one that still has a spatial grid.
+
+    EfficientNet's ``bn2`` (head convolution + batch norm + activation) and ResNet's last
+    block; any other CNN falls back to its last convolution.
+    """
+    import torch
+
+    if hasattr(network, "conv_head") and hasattr(network, "bn2"):
+        return network.bn2
+    if hasattr(network, "layer4"):
+        return network.layer4[-1]
+    convs = [m for m in network.modules() if isinstance(m, torch.nn.Conv2d)]
+    if not convs:
+        raise ValueError(f"{type(network).__name__} has no convolution for Grad-CAM")
+    return convs[-1]
+
+
+def heatmap_box(cfg: Preprocessing, size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The part of a (width, height) image that the model's input came from.
+
+    A squished image is seen whole; a centre-cropped one only in its central square, so the
+    heatmap belongs there and not stretched over the cut-off sides.
+    """
+    width, height = size
+    if cfg.resize == "squish":
+        return 0, 0, width, height
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    return left, top, left + side, top + side
+
+
+def colorize(heatmap: np.ndarray) -> np.ndarray:
+    """A [0, 1] map as RGB uint8 on the 'jet' scale: blue (nothing) to red (strong)."""
+    h = np.clip(heatmap, 0.0, 1.0)[..., None]
+    rgb = np.clip(1.5 - np.abs(4.0 * h - np.array([3.0, 2.0, 1.0])), 0.0, 1.0)
+    return (rgb * 255).astype(np.uint8)
+
+
+def overlay_heatmap(image: Image.Image, heatmap: np.ndarray, cfg: Preprocessing,
+                    alpha: float = 0.45) -> Image.Image:
+    """``image`` with the coloured heatmap blended over the region the model saw."""
+    base = image.convert("RGB")
+    box = heatmap_box(cfg, base.size)
+    colours = Image.fromarray(colorize(heatmap)).resize(
+        (box[2] - box[0], box[3] - box[1]), Image.Resampling.BILINEAR)
+    region = base.crop(box)
+    base.paste(Image.blend(region, colours, alpha), box[:2])
+    return base

@@ -1,0 +1,96 @@
+"""Training on real photos: both modes, one API, honest validation, reproducible runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cvlib.checkpoint import load_model
+from cvlib.data import load_dataset, split
+from cvlib.errors import DatasetError
+from cvlib.images import load_image
+from cvlib.inference import Predictor
+from cvlib.progress import Progress
+from cvlib.train import train
+from cvlib.train_config import TrainConfig
+
+LITE0 = {"architecture": "efficientnet_lite0", "image_size": 224}
+
+
+@pytest.fixture(scope="module")
+def dataset(groceries4: Path):
+    return load_dataset(groceries4)
+
+
+@pytest.fixture(scope="module")
+def quick_result(dataset):
+    return train(dataset, TrainConfig(mode="quick", **LITE0))
+
+
+def test_quick_mode_learns_the_real_photos(quick_result, dataset):
+    assert quick_result.metrics["accuracy"] >= 0.8
+    assert quick_result.metrics["n"] == 32
+    assert quick_result.meta["classes"] == ["juice", "milk", "soda", "water"]
+    assert len(quick_result.valid_paths) + len(quick_result.train_paths) == len(dataset)
+    assert not set(quick_result.valid_paths) & set(quick_result.train_paths)
+
+
+def test_validation_uses_the_seeded_stratified_split(quick_result, dataset):
+    _, valid_idx = split(dataset, valid_pct=0.2, seed=42)
+    assert quick_result.valid_paths == [dataset.items[i].path for i in valid_idx]
+    assert quick_result.meta["split"]["seed"] == 42
+
+
+def test_saved_model_predicts_exactly_what_was_validated(quick_result, tmp_path):
+    folder = quick_result.save(tmp_path / "model")
+    predictor = Predictor.load(folder)
+    probs = predictor.predict_proba([load_image(p) for p in quick_result.valid_paths])
+    np.testing.assert_allclose(probs, quick_result.valid_probs, atol=2e-3)
+
+
+def test_model_folder_is_safetensors_plus_json(quick_result, tmp_path):
+    folder = quick_result.save(tmp_path / "model")
+    assert sorted(p.name for p in folder.iterdir()) == ["model.json", "model.safetensors"]
+    network, meta = load_model(folder)
+    assert meta["architecture"] == "efficientnet_lite0"
+    assert meta["preprocessing"]["image_size"] == 224
+    assert meta["data_fingerprint"] and meta["versions"]["torch"]
+    assert meta["metrics"]["accuracy"] == quick_result.metrics["accuracy"]
+
+
+def test_a_second_run_reuses_the_feature_cache_and_repeats_the_numbers(quick_result, dataset):
+    again = train(dataset, TrainConfig(mode="quick", **LITE0))
+    assert again.timings["cache_hits"] == len(dataset)
+    assert again.timings["cache_misses"] == 0
+    np.testing.assert_allclose(again.valid_probs, quick_result.valid_probs, atol=1e-5)
+
+
+def test_full_mode_starts_from_the_quick_head_and_never_ends_below_it(dataset):
+    small = dataset.subset([i for i in range(len(dataset)) if i % 4 == 0])
+    config = TrainConfig(mode="full", epochs=1, batch_size=16, **LITE0)
+    quick = train(small, TrainConfig(mode="quick", **LITE0))
+    progress = Progress()
+    full = train(small, config, progress=progress)
+    assert full.metrics["loss"] <= quick.metrics["loss"] + 1e-6
+    stages = [r["stage"] for r in progress.snapshot()["history"]]
+    assert stages == ["linear probe", "fine-tune"]
+    assert full.meta["training"]["mode"] == "full"
+
+
+def test_stop_keeps_the_best_weights_so_far(dataset):
+    small = dataset.subset([i for i in range(len(dataset)) if i % 4 == 0])
+    progress = Progress()
+    progress.cancel()  # stop before the first fine-tuning batch
+    result = train(small, TrainConfig(mode="full", epochs=3, **LITE0), progress=progress)
+    assert result.stopped_early
+    assert result.metrics["accuracy"] > 0.5  # the quick head, kept
+
+
+def test_a_single_class_is_explained_not_crashed_on(dataset):
+    juice_only = dataset.subset([i for i, item in enumerate(dataset.items)
+                                 if item.labels == ("juice",)])
+    juice_only.classes = ["juice"]
+    with pytest.raises(DatasetError, match="at least two classes"):
+        train(juice_only, TrainConfig(mode="quick", **LITE0))
