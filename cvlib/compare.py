@@ -20,7 +20,7 @@ from typing import Any
 from cvlib.data import Dataset, studio_home
 from cvlib.persist import ONNX_FILE, WEIGHTS_FILE, safe_name, staged_folder
 from cvlib.presets import get_preset
-from cvlib.progress import Progress
+from cvlib.progress import Progress, child_progress
 
 
 @dataclass
@@ -106,7 +106,7 @@ def _measure_preset(dataset: Dataset, name: str, mode: str, onnx: bool, repeats:
 
     preset = get_preset(name)
     config = preset.config(mode)
-    result = train(dataset, config, progress=_child(progress))
+    result = train(dataset, config, progress=child_progress(progress))
     progress.check()
     result.save(folder)
     record_training(dataset, config, result, model_dir=folder, page="03")
@@ -122,15 +122,6 @@ def _measure_preset(dataset: Dataset, name: str, mode: str, onnx: bool, repeats:
         size_mb=(folder / WEIGHTS_FILE).stat().st_size / 1e6, onnx_mb=onnx_mb,
         params=sum(p.numel() for p in result.network.parameters()),
         train_s=float(result.timings["total_s"]), model_dir=str(folder))
-
-
-def _child(parent: Progress) -> Progress:
-    """A Progress for one inner job whose Stop follows the parent's (its stages stay inside)."""
-    def follow(child: Progress) -> None:
-        if parent.cancelled and not child.cancelled:
-            child.cancel()
-
-    return Progress(on_update=follow)
 
 
 def pareto_front(reports: Sequence[PresetReport]) -> list[PresetReport]:

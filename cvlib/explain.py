@@ -68,15 +68,31 @@ class GradCam:
 
         batch = torch.from_numpy(preprocess(image, self.preprocessing)[None])
         maps = []
-        with self._lock, GradCAM(model=self._net, target_layers=[self._layer]) as cam:
-            for view in self._views:
-                flip = view == "hflip"
-                inp = torch.flip(batch, dims=[3]) if flip else batch
-                grey = cam(input_tensor=inp, targets=[ClassifierOutputTarget(class_index)])[0]
-                maps.append(grey[:, ::-1] if flip else grey)
+        with self._lock, torch.enable_grad():
+            cut = self._layer.register_forward_hook(_start_graph_here)
+            try:
+                with GradCAM(model=self._net, target_layers=[self._layer]) as cam:
+                    for view in self._views:
+                        flip = view == "hflip"
+                        inp = torch.flip(batch, dims=[3]) if flip else batch
+                        grey = cam(input_tensor=inp,
+                                   targets=[ClassifierOutputTarget(class_index)])[0]
+                        maps.append(grey[:, ::-1] if flip else grey)
+            finally:
+                cut.remove()
         combined = np.mean(maps, axis=0)
         peak = float(combined.max())
         return (combined / peak if peak > 0 else combined).astype(np.float32)
+
+
+def _start_graph_here(module: Any, inputs: Any, output: Any) -> Any:
+    """Forward hook: make the target layer's output a fresh leaf of the autograd graph.
+
+    Grad-CAM needs gradients only from the class score back to this layer.  Cutting the
+    graph here stops the backward pass at the head instead of running it through the
+    whole network into every weight, which is most of the cost on a CPU.
+    """
+    return output.detach().requires_grad_(True)
 
 
 def target_layer(network: Any) -> Any:

@@ -192,13 +192,12 @@ def fine_tune(network: nn.Module, dataset: Dataset, train_idx: list[int],
     with learn.no_logging(), learn.no_bar():
         if config.freeze_epochs:
             learn.freeze()
-            learn.fit_one_cycle(config.freeze_epochs, config.lr * 10,
-                                cbs=[ReportProgress(progress, 0, total), keep])
+            _fit(learn, config.freeze_epochs, config.lr * 10, config.schedule,
+                 [ReportProgress(progress, 0, total), keep])
         if config.epochs and not progress.cancelled:
             learn.unfreeze()
-            learn.fit_one_cycle(config.epochs, slice(config.lr / 10, config.lr),
-                                cbs=[ReportProgress(progress, config.freeze_epochs, total),
-                                     keep])
+            _fit(learn, config.epochs, slice(config.lr / 10, config.lr), config.schedule,
+                 [ReportProgress(progress, config.freeze_epochs, total), keep])
     model = learn.model.float().to("cpu").to(memory_format=torch.contiguous_format)
     if keep.best_state is not None:
         model.load_state_dict({k: v.float().cpu() for k, v in keep.best_state.items()})
@@ -208,6 +207,18 @@ def fine_tune(network: nn.Module, dataset: Dataset, train_idx: list[int],
     return FineTuneOutcome(model.eval(), _valid_probs(model, valid_set, config,
                                                       dataset.multi_label),
                            progress.cancelled)
+
+
+def _fit(learn: Learner, epochs: int, lr, schedule: str, cbs: list[Callback]) -> None:
+    """Train with the configured schedule: one-cycle (warm up, then anneal) or a flat rate.
+
+    One-cycle is fastai's default and usually better; the flat rate is there so a sweep can
+    show how much the schedule itself is worth.
+    """
+    if schedule == "flat":
+        learn.fit(epochs, lr, cbs=cbs)
+    else:
+        learn.fit_one_cycle(epochs, lr, cbs=cbs)
 
 
 @torch.inference_mode()

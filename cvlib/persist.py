@@ -2,8 +2,11 @@
 
 Files are written to a temporary sibling, flushed with ``fsync`` and renamed over the target,
 so a reader sees either the old or the new version, never half of one.  Model folders are
-swapped in whole, keeping the previous version until the new one is in place.  This module
-is torch-free so the app can list models without importing torch.
+swapped in whole, keeping the previous version until the new one is in place.  Leftovers of
+a killed writer carry its process id in their names, so recovery cleans up after dead
+writers only and never pulls the floor from under a save still running (another browser
+session, or the command line).  This module is torch-free so the app can list models
+without importing torch.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ META_FILE = "model.json"
 ONNX_FILE = "model.onnx"
 _STAGING = ".saving-"
 _RETIRED = ".old-"
+_TEMP_SUFFIX = ".tmp"
 
 
 def _fsync_dir(path: Path) -> None:
@@ -41,7 +45,8 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` so that a crash leaves either the old or the new file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}-",
+                               suffix=_TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -80,7 +85,8 @@ def staged_folder(target: str | Path) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f"{target.name}{_STAGING}"))
+    staging = Path(tempfile.mkdtemp(dir=target.parent,
+                                    prefix=f"{target.name}{_STAGING}{os.getpid()}-"))
     try:
         yield staging
         for child in staging.iterdir():
@@ -102,7 +108,7 @@ def _swap_in(staging: Path, target: Path) -> None:
     """Replace ``target`` by ``staging``; the old version stays until the new one is in."""
     retired = None
     if target.exists():
-        retired = target.with_name(f"{target.name}{_RETIRED}{time.time_ns()}")
+        retired = target.with_name(f"{target.name}{_RETIRED}{os.getpid()}-{time.time_ns()}")
         os.rename(target, retired)
     os.rename(staging, target)
     _fsync_dir(target.parent)
@@ -110,28 +116,80 @@ def _swap_in(staging: Path, target: Path) -> None:
         shutil.rmtree(retired, ignore_errors=True)
 
 
+def _leftover_owner(name: str, marker: str) -> tuple[int | None, int]:
+    """``(writer's pid, sort key)`` from a leftover's name (``<name><marker><pid>-<rest>``).
+
+    Names from before pids were recorded give ``None``: their writer is long gone.
+    """
+    pid, _, rest = name.rsplit(marker, 1)[-1].partition("-")
+    key = int(rest) if rest.isdigit() else 0
+    return (int(pid), key) if pid.isdigit() and rest else (None, key)
+
+
+def _writer_alive(pid: int | None) -> bool:
+    """Whether the process that left something behind may still be writing it."""
+    if pid is None:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: alive, and not ours to judge
+    return True
+
+
+def _orphans(parent: Path, pattern: str, marker: str) -> list[Path]:
+    """Leftovers matching ``pattern`` whose writer has died, oldest first."""
+    found = [(p, *_leftover_owner(p.name.removesuffix(_TEMP_SUFFIX), marker))
+             for p in parent.glob(pattern)]
+    return [p for p, pid, _ in sorted(found, key=lambda f: f[2]) if not _writer_alive(pid)]
+
+
 def recover_folder(target: str | Path) -> None:
     """Undo what a kill during :func:`staged_folder` left: restore or drop the leftovers.
 
     A kill between the two renames of :func:`_swap_in` leaves only the retired copy, which
-    is put back; unfinished staging folders are removed.
+    is put back; unfinished staging folders are removed.  Leftovers of a process that is
+    still running are its save in progress, and are left alone.
     """
     target = Path(target)
     parent = target.parent
     if not parent.is_dir():
         return
-    retired = sorted(parent.glob(f"{target.name}{_RETIRED}*"))
+    retired = _orphans(parent, f"{target.name}{_RETIRED}*", _RETIRED)
     if not target.exists() and retired:
         os.rename(retired.pop(), target)
-    for leftover in [*retired, *parent.glob(f"{target.name}{_STAGING}*")]:
+    for leftover in [*retired, *_orphans(parent, f"{target.name}{_STAGING}*", _STAGING)]:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
+def remove_orphan_temp_files(folder: str | Path) -> list[Path]:
+    """Delete the temporary files of :func:`atomic_write_bytes` calls that were killed.
+
+    Returns what was removed.  A temporary file of a running process is kept: it is about
+    to be renamed into place.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    removed = []
+    for leftover in _orphans(folder, f".*{_TEMP_SUFFIX}", "."):
+        with contextlib.suppress(FileNotFoundError):
+            leftover.unlink()
+            removed.append(leftover)
+    return removed
+
+
 def recover_all(parent: str | Path) -> None:
-    """Run :func:`recover_folder` for every folder that has leftovers in ``parent``."""
+    """Run :func:`recover_folder` for every folder that has leftovers in ``parent``, and
+    remove orphaned temporary files there."""
     parent = Path(parent)
     if not parent.is_dir():
         return
+    remove_orphan_temp_files(parent)
     names = {p.name.split(_STAGING)[0].split(_RETIRED)[0] for p in parent.iterdir()
              if _STAGING in p.name or _RETIRED in p.name}
     for name in names:

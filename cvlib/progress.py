@@ -87,3 +87,16 @@ class Progress:
                 "elapsed": time.time() - self.started, "fraction": self.fraction,
                 "cancelled": self.cancelled,
             }
+
+
+def child_progress(parent: Progress) -> Progress:
+    """A Progress for one step of a larger job (a sweep run, a preset, a mining round).
+
+    Its stages and history stay its own, so the parent's display is not overwritten, but a
+    Stop on the parent reaches it at its next update, so long inner work stops promptly.
+    """
+    def follow(child: Progress) -> None:
+        if parent.cancelled and not child.cancelled:
+            child.cancel()
+
+    return Progress(on_update=follow)

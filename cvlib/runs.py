@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cvlib.data import Dataset, studio_home
-from cvlib.persist import atomic_write_json, read_json
+from cvlib.persist import atomic_write_json, read_json, remove_orphan_temp_files
 
 
 def runs_dir() -> Path:
@@ -71,6 +71,7 @@ def attach_model(run_id: str, model_dir: Path) -> None:
 
 def list_runs(kind: str | None = None) -> list[dict[str, Any]]:
     """All readable records, newest first (damaged files are skipped, not fatal)."""
+    remove_orphan_temp_files(runs_dir())
     records = []
     for path in sorted(runs_dir().glob("*.json"), reverse=True) if runs_dir().is_dir() else []:
         try:

@@ -13,6 +13,8 @@ from cvlib.preprocess import Preprocessing
 from cvlib.registry import get_spec
 
 MODES = ("quick", "full")
+SCHEDULES = ("one_cycle", "flat")
+"""Learning-rate schedules of full training: fastai's one-cycle, or a constant rate."""
 
 
 @dataclass
@@ -35,12 +37,15 @@ class TrainConfig:
     batch_size: int = 16
     augment: bool = True
     dropout: float = 0.0
+    schedule: str = "one_cycle"
     valid_pct: float = 0.2
     seed: int = 42
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {self.mode!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}, not {self.schedule!r}")
         self.views = tuple(self.views)
 
     def preprocessing(self) -> Preprocessing:
