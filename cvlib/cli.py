@@ -185,6 +185,32 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
+def cmd_sweep(args: argparse.Namespace) -> dict[str, Any]:
+    """Run a grid of settings (YAML or JSON file) on one or more datasets; skip stored runs."""
+    from cvlib.sweep import best_setting, load_grid, run_sweep
+
+    grid = load_grid(args.grid, args.data or ())
+    if args.repeats:
+        grid.repeats = args.repeats
+    ignored = grid.quick_ignored()
+    if ignored:
+        _err(f"note: in quick mode {', '.join(ignored)} cannot change the result; "
+             "cells differing only in those share one run")
+    result = run_sweep(grid, progress=_stderr_progress())
+    best = best_setting(result.rows)
+    report = {"grid": grid.to_dict(), "n_cells": len(result.rows), "n_runs": result.n_runs,
+              "n_trained": result.n_trained, "best": best, "rows": result.rows,
+              "timings": {"sweep_s": result.wall_s,
+                          "wall_s": round(time.perf_counter() - _START, 2)}}
+    lines = [f"{len(result.rows)} cells, {result.n_runs} distinct runs, {result.n_trained} "
+             f"trained now, {result.wall_s:.1f} s"]
+    if best is not None:
+        lines.append(f"best: {best['settings']} accuracy {best['mean']:.3f} "
+                     f"± {best['std']:.3f} ({best['n']} runs)")
+    _emit(report, args.json, lines)
+    return report
+
+
 def build_parser() -> argparse.ArgumentParser:
     """All subcommands and their options."""
     parser = argparse.ArgumentParser(prog="python -m cvlib", description=__doc__)
@@ -221,6 +247,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--model", required=True)
     export.add_argument("--data", help="check ONNX/PyTorch parity on these images")
     export.set_defaults(func=cmd_export)
+
+    sweep = sub.add_parser("sweep", help="train a grid of settings and compare them")
+    sweep.add_argument("--grid", required=True, help="YAML or JSON grid file")
+    sweep.add_argument("--data", action="append",
+                       help="dataset to sweep over (repeat for several)")
+    sweep.add_argument("--repeats", type=int, help="override the grid's repeats")
+    sweep.set_defaults(func=cmd_sweep)
 
     from cvlib.serving import add_serve_parser
 

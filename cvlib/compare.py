@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cvlib.data import Dataset, studio_home
-from cvlib.persist import ONNX_FILE, WEIGHTS_FILE, safe_name, staged_folder
+from cvlib.persist import WEIGHTS_FILE, safe_name, staged_folder
 from cvlib.presets import get_preset
 from cvlib.progress import Progress, child_progress
 
@@ -171,7 +171,3 @@ def save_pick(report: PresetReport, name: str) -> Path:
                 shutil.copy2(file, staging / file.name)
     return target
 
-
-def has_onnx(report: PresetReport) -> bool:
-    """Whether the compared model folder already holds an ONNX export."""
-    return (Path(report.model_dir) / ONNX_FILE).is_file()

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from cvlib.errors import ModelFormatError
 from cvlib.persist import ONNX_FILE, atomic_write_bytes, read_model_meta
 from cvlib.preprocess import Preprocessing, preprocess_batch, probabilities, top_k
 
@@ -54,7 +55,11 @@ class Predictor:
         """Load a model folder with the chosen engine (ONNX exports on first use)."""
         folder = Path(folder)
         if engine == "onnx":
-            return cls._onnx(read_model_meta(folder), export_onnx(folder), threads)
+            meta, onnx_path = read_model_meta(folder), export_onnx(folder)
+            try:
+                return cls._onnx(meta, onnx_path, threads)
+            except Exception as exc:  # onnxruntime raises its own types for damaged files
+                raise ModelFormatError(f"{onnx_path}: unreadable ONNX model ({exc})") from exc
         if engine != "torch":
             raise ValueError(f"engine must be one of {ENGINES}")
         from cvlib.checkpoint import load_model

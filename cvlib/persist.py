@@ -222,6 +222,8 @@ def list_model_folders(parent: str | Path) -> list[Path]:
     recover_all(parent)
     found = []
     for child in parent.iterdir() if parent.is_dir() else []:
+        if _STAGING in child.name or _RETIRED in child.name:
+            continue  # a save in progress in another session or process
         try:
             read_model_meta(child)
         except ModelFormatError:

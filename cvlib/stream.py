@@ -125,8 +125,14 @@ class LatestFrameScorer:
         self._closed = False
 
     def use(self, predictor: ScoresImages, explain: Explain | None = None) -> None:
-        """Switch model (or explanation) without stopping the stream; old results are cleared."""
+        """Switch model (or explanation) without stopping the stream; old results are cleared.
+
+        Calling it again with the same model and explanation changes nothing, so a page may
+        call it on every rerun.
+        """
         with self._lock:
+            if predictor is self._predictor and explain == self._explain:
+                return
             self._predictor, self._explain = predictor, explain
             self._latest, self._last_heatmap = None, None
             self._recent.clear()

@@ -200,16 +200,13 @@ def test_a_kill_before_a_record_is_renamed_keeps_the_old_record(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("fault", "nth"), [("none", 0), ("rename", 3)])
-def test_a_real_network_survives_a_kill_during_save_model(tmp_path, fault, nth):
+def test_a_real_network_saved_by_save_model_is_restored_after_a_kill_mid_swap(tmp_path):
     from cvlib.checkpoint import load_model
 
-    saver = start_saver(tmp_path, "model", fault, nth)
-    done = (last_version_after_kill(saver, random.uniform(0.0, 0.5)) if fault == "none"
-            else died_on_its_own(saver))
+    assert died_on_its_own(start_saver(tmp_path, "model", "rename", 3)) == 1
     (folder,) = recover(tmp_path)
     network, meta = load_model(folder)
-    assert meta["version"] in {done, done + 1}
+    assert meta["version"] == 1
     bias = network.get_classifier().bias
     assert bias.tolist() == [float(meta["version"])] * 2
     assert leftovers(tmp_path) == []

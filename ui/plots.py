@@ -78,3 +78,27 @@ def top_k_bars(pairs: list[tuple[str, float]]) -> go.Figure:
     fig.update_layout(height=60 + 40 * len(pairs), xaxis={"range": [0, 1]},
                       margin={"t": 10, "b": 10, "l": 10, "r": 10})
     return fig
+
+
+def accuracy_vs_latency(rows: list[dict[str, Any]], front: list[str]) -> go.Figure:
+    """Each model as a point (accuracy against ms per image); the Pareto front as a line.
+
+    ``rows`` need ``preset``, ``accuracy``, ``ms_per_image`` and ``size_mb``; ``front`` names
+    the presets on the front, fastest first.  Marker size grows with size on disk.
+    """
+    on_front = [r for name in front for r in rows if r["preset"] == name]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(
+        x=[r["ms_per_image"] for r in on_front], y=[r["accuracy"] for r in on_front],
+        mode="lines", name="Pareto front", line={"dash": "dot", "color": "gray"}))
+    fig.add_trace(go.Scatter(
+        x=[r["ms_per_image"] for r in rows], y=[r["accuracy"] for r in rows],
+        mode="markers+text", text=[r["preset"] for r in rows], textposition="top center",
+        marker={"size": [10 + 2 * r["size_mb"] for r in rows],
+                "color": ["#2ca02c" if r["preset"] in front else "#d62728" for r in rows]},
+        name="models",
+        hovertemplate="%{text}: %{y:.1%} at %{x:.1f} ms/image<extra></extra>"))
+    fig.update_layout(height=380, margin={"t": 30, "b": 30}, showlegend=False,
+                      xaxis_title="milliseconds per image (batch 1, this machine)",
+                      yaxis_title="validation accuracy", yaxis={"tickformat": ".0%"})
+    return fig

@@ -17,6 +17,7 @@ from cvlib.registry import get_spec, list_models
 from ui import plots
 from ui.common import current_job, guarded, heavy_import_notice, job_manager, key, session_owner
 
+IMAGE_SIZES = [160, 192, 224, 240, 260, 288, 320, 384]
 MODE_HELP = (
     "**Quick** fits only the last layer on cached features of the frozen network: seconds "
     "on a CPU. **Full** starts from that layer and fine-tunes the whole network with fastai "
@@ -24,37 +25,58 @@ MODE_HELP = (
 )
 
 
+# Setting name -> widget key suffix, so presets can fill the widgets.
+_WIDGETS = {"mode": "mode", "architecture": "arch", "image_size": "size", "epochs": "ep",
+            "lr": "lr", "batch_size": "bs", "augment": "aug"}
+
+
+def _fill_widgets(page: str, values: dict[str, Any]) -> None:
+    """Put preset values into the setting widgets (widgets keep their own state)."""
+    from cvlib.registry import get_spec
+
+    for name, value in values.items():
+        if name in _WIDGETS:
+            st.session_state[key(page, _WIDGETS[name])] = value
+    if values.get("image_size") is None and "architecture" in values:
+        st.session_state[key(page, "size")] = get_spec(values["architecture"]).input_size
+
+
+def _on_workshop_toggle(page: str, workshop: dict[str, Any]) -> None:
+    """Switching the workshop preset on fills its values; off restores the defaults."""
+    from cvlib.train_config import TrainConfig
+
+    on = st.session_state[key(page, "workshop")]
+    _fill_widgets(page, workshop if on else _config_dict(TrainConfig()))
+
+
 def training_settings(page: str, *, workshop: dict[str, Any] | None = None):
     """Widgets for every training setting, with CPU-friendly defaults; returns a TrainConfig.
 
-    ``workshop`` pre-fills a preset that finishes in under two minutes on a laptop CPU.
+    ``workshop`` is a preset that finishes in under two minutes on a laptop CPU; a toggle
+    fills the widgets with it.
     """
     from cvlib.train_config import TrainConfig
 
-    defaults = TrainConfig()
-    if workshop and st.toggle("Workshop preset (under 2 minutes on a laptop CPU)",
-                              key=key(page, "workshop")):
-        defaults = TrainConfig(**{**_config_dict(defaults), **workshop})
+    if key(page, "mode") not in st.session_state:
+        _fill_widgets(page, _config_dict(TrainConfig()))
+    if workshop:
+        st.toggle("Workshop preset (under 2 minutes on a laptop CPU)", key=key(page, "workshop"),
+                  on_change=_on_workshop_toggle, args=(page, workshop))
     models = list_models()
     c1, c2, c3 = st.columns(3)
-    mode = c1.radio("Training mode", ["quick", "full"], index=["quick", "full"].index(
-        defaults.mode), key=key(page, "mode"), help=MODE_HELP, horizontal=True)
-    arch = c2.selectbox("Architecture", models, index=models.index(defaults.architecture),
-                        key=key(page, "arch"),
+    mode = c1.radio("Training mode", ["quick", "full"], key=key(page, "mode"), help=MODE_HELP,
+                    horizontal=True)
+    arch = c2.selectbox("Architecture", models, key=key(page, "arch"),
                         format_func=lambda n: f"{n} ({get_spec(n).params / 1e6:.1f} M params)")
-    spec = get_spec(arch)
-    size = c3.select_slider("Image size (px)", [160, 192, 224, 240, 260, 288, 320, 384],
-                            value=spec.input_size if defaults.image_size is None
-                            else defaults.image_size, key=key(page, "size"))
+    size = c3.select_slider("Image size (px)", IMAGE_SIZES, key=key(page, "size"))
     c4, c5, c6, c7 = st.columns(4)
-    epochs = c4.number_input("Epochs (full mode)", 0, 50, defaults.epochs, key=key(page, "ep"),
+    epochs = c4.number_input("Epochs (full mode)", 0, 50, key=key(page, "ep"),
                              disabled=mode == "quick")
-    lr = c5.number_input("Learning rate (full mode)", 1e-6, 1e-1, defaults.lr, format="%.1e",
+    lr = c5.number_input("Learning rate (full mode)", 1e-6, 1e-1, format="%.1e",
                          key=key(page, "lr"), disabled=mode == "quick")
-    batch = c6.select_slider("Batch size", [4, 8, 16, 32, 64], defaults.batch_size,
-                             key=key(page, "bs"), disabled=mode == "quick")
-    augment = c7.toggle("Augmentation", defaults.augment, key=key(page, "aug"),
-                        disabled=mode == "quick",
+    batch = c6.select_slider("Batch size", [4, 8, 16, 32, 64], key=key(page, "bs"),
+                             disabled=mode == "quick")
+    augment = c7.toggle("Augmentation", key=key(page, "aug"), disabled=mode == "quick",
                         help="Random crops, mirror, small tilts and colour changes while "
                              "fine-tuning, so the model sees more variety than the photos.")
     return TrainConfig(mode=mode, architecture=arch, image_size=size, epochs=int(epochs),

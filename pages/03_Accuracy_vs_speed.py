@@ -1,0 +1,117 @@
+"""Page 03: accuracy against speed, measured on this machine with the user's own photos."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cvlib.presets import PRESETS, WORKSHOP_PRESETS
+from ui.common import guarded, job_manager, key, next_step, page_header, session_owner
+from ui.datasets import dataset_picker
+from ui.plots import accuracy_vs_latency
+from ui.sweep import job_monitor
+from ui.training import with_torch_threads
+
+PAGE = "p03"
+JOB = "compare-p03"
+
+st.set_page_config(page_title="03 Accuracy vs speed", page_icon="⚖️", layout="wide")
+session_owner()
+page_header("03 · Accuracy vs speed",
+            "Choose the model that fits your machine: train a few, time them here, compare.",
+            "⚖️")
+
+st.markdown(
+    "Bigger networks that look at more pixels are usually more accurate, and always "
+    "slower: compute grows with the network's depth and width and with the *square* of the "
+    "image side. Which trade-off is right depends on where the model will run, so we "
+    "measure it **on this machine**: each preset is trained on your photos, validated on "
+    "the same held-out split, then timed one image at a time (batch 1, what a camera or a "
+    "web request sees), in PyTorch and in ONNX Runtime. A model is on the **Pareto front** "
+    "when no other one is both faster and more accurate; the others give something up "
+    "for nothing."
+)
+
+st.header("1 · The data")
+dataset = dataset_picker(PAGE, kind="single")
+
+if dataset is not None:
+    st.header("2 · The presets")
+    st.dataframe([{"preset": p.name, "backbone": p.architecture, "image size": p.image_size,
+                   "parameters (M)": round(p.params / 1e6, 1), "when": p.purpose}
+                  for p in PRESETS.values()], hide_index=True)
+    workshop = st.toggle("Workshop preset (small and fast, quick mode: under 2 minutes)",
+                         key=key(PAGE, "workshop"))
+    chosen = st.multiselect("Presets to compare", list(PRESETS),
+                            default=list(WORKSHOP_PRESETS) if workshop else list(PRESETS),
+                            key=key(PAGE, f"presets:{workshop}"), disabled=workshop)
+    c1, c2 = st.columns(2)
+    mode = c1.radio("Training mode", ["quick", "full"], horizontal=True, key=key(PAGE, "mode"),
+                    disabled=workshop,
+                    help="Quick fits the last layer on cached features; full fine-tunes "
+                         "the whole network (minutes per preset on a CPU).")
+    onnx = c2.toggle("Also time ONNX Runtime", True, key=key(PAGE, "onnx"),
+                     help="Exports each model to ONNX (a few seconds) and times it there: "
+                          "often faster than PyTorch on a CPU, and what a server would run.")
+    mode = "quick" if workshop else mode
+
+    st.header("3 · Train and time")
+    if st.button("▶ Compare", type="primary", key=key(PAGE, "run"), disabled=not chosen):
+        from cvlib.compare import compare_presets
+
+        def work(progress):
+            with_torch_threads()
+            return compare_presets(dataset, chosen, mode=mode, onnx=onnx, progress=progress)
+
+        job_manager().submit(JOB, work, owner=session_owner())
+    reports = job_monitor(JOB, live=lambda snap: st.dataframe(snap["history"]))
+
+    if reports:
+        from cvlib.compare import pareto_front, recommend
+
+        st.header("4 · Results")
+        rows = [r.to_dict() for r in reports]
+        st.dataframe([{"preset": r["preset"], "accuracy": f"{r['accuracy']:.1%}",
+                       "ms/image (PyTorch)": round(r["ms_torch"], 1),
+                       "ms/image (ONNX)": None if r["ms_onnx"] is None
+                       else round(r["ms_onnx"], 1),
+                       "MB on disk": round(r["size_mb"], 1),
+                       "parameters (M)": round(r["params"] / 1e6, 2),
+                       "training (s)": round(r["train_s"], 1)} for r in rows],
+                     hide_index=True)
+        st.caption(f"Accuracy on {reports[0].n_valid} validation images; one image is "
+                   f"{1 / max(1, reports[0].n_valid):.1%}. Times are per image at batch 1 "
+                   "on this machine, and include the mirrored second view the saved models "
+                   "average over.")
+        front = [r.preset for r in pareto_front(reports)]
+        st.plotly_chart(accuracy_vs_latency(rows, front), key=key(PAGE, "scatter"))
+        st.caption("Green points are on the Pareto front (dotted line); red ones are beaten "
+                   "on both accuracy and speed by another model. Bigger points are bigger "
+                   "files.")
+        pick = recommend(reports)
+        st.success(f"Recommendation: {pick.reason}")
+
+        @guarded
+        def save_pick_form() -> None:
+            """Copy the chosen model (and its ONNX file) to the saved models."""
+            from cvlib.compare import save_pick
+
+            with st.form(key(PAGE, "save")):
+                name = st.selectbox("Model to keep", [r.preset for r in reports],
+                                    index=[r.preset for r in reports].index(pick.preset))
+                folder = st.text_input("Save as", f"{dataset.root.name}-{pick.preset}")
+                if st.form_submit_button("💾 Save (with its ONNX export)"):
+                    report = next(r for r in reports if r.preset == name)
+                    if report.ms_onnx is None:
+                        from cvlib.inference import export_onnx
+
+                        export_onnx(report.model_dir)
+                    st.success(f"Saved to `{save_pick(report, folder)}`.")
+
+        save_pick_form()
+
+next_step("pages/03_Accuracy_vs_speed.py", [
+    "Compare in **full** mode: fine-tuning often helps the small presets most.",
+    "Time the same models on the machine that will serve them (a Raspberry Pi, a VM): "
+    "the ranking can change.",
+    "Found a good preset? Page 11 tunes its other settings with a grid.",
+])

@@ -1,0 +1,112 @@
+"""Page 12: hard-negative mining, so the model learns to answer "none of these"."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cvlib.hardneg import NONE_CLASS
+from ui.common import guarded, job_manager, key, next_step, page_header, session_owner
+from ui.datasets import dataset_picker
+from ui.hardneg import negatives_source, review_grid, rounds_figure
+from ui.sweep import job_monitor
+from ui.training import save_model_form, training_settings, with_torch_threads
+
+PAGE = "p12"
+JOB = "hardneg-p12"
+
+st.set_page_config(page_title="12 Hard negatives", page_icon="🚫", layout="wide")
+session_owner()
+page_header("12 · Hard negatives",
+            "Stop false alarms: teach the model what is none of your classes.", "🚫")
+
+st.markdown(
+    "A classifier only knows the classes it was taught. Its probabilities always add up to "
+    "one, so shown something else (a hand, an empty shelf, a bag of chips) it still names "
+    "one of your classes, often confidently: a **false positive**. The fix is to show it "
+    "*negatives*, and the most useful ones are the **hard negatives**: the images it "
+    "currently mistakes most confidently. Each round, the model scores a pool of negative "
+    "images, you confirm the top-ranked ones really are none of your classes, they join "
+    "training, and the model is retrained. Two ways to use them: a **background class** "
+    f"(\"{NONE_CLASS}\") the model learns like any other, or a **confidence threshold** "
+    "raised until most of them are rejected (no retraining, but sure-enough positives are "
+    "rejected too). Progress is measured on negatives **held out** from mining (never "
+    "trained on), and on your classes' fixed validation photos."
+)
+
+st.header("1 · Your classes")
+dataset = dataset_picker(PAGE, kind="single")
+st.header("2 · Images that are none of them")
+negatives = negatives_source(PAGE)
+
+if dataset is not None and negatives:
+    st.caption(f"{len(negatives)} negative images: a third are held out to measure on, "
+               "the rest are the pool to mine from.")
+    st.header("3 · Settings")
+    c1, c2, c3 = st.columns(3)
+    strategy = c1.radio("Use confirmed negatives as", ["background", "threshold"],
+                        horizontal=True, key=key(PAGE, "strategy"),
+                        format_func={"background": f"a class: {NONE_CLASS}",
+                                     "threshold": "a confidence threshold"}.get)
+    threshold = c2.slider("Confidence needed to name a class", 0.3, 0.95, 0.5, 0.05,
+                          key=key(PAGE, "threshold"),
+                          help="Below it the app answers 'not sure / none of these'.")
+    per_round = int(c3.number_input("Candidates to review per round", 4, 40, 10,
+                                    key=key(PAGE, "per-round")))
+    config = training_settings(PAGE, workshop={"architecture": "efficientnet_lite0",
+                                               "image_size": 224, "mode": "quick"})
+
+    def first_round(progress):
+        """Round 0: the positives only; then rank the pool for the first review."""
+        from cvlib.hardneg import HardNegativeMiner
+
+        with_torch_threads()
+        miner = HardNegativeMiner(dataset, negatives, config, strategy=strategy,
+                                  threshold=threshold)
+        miner.fit_round(progress)
+        return {"miner": miner, "candidates": miner.candidates(per_round)}
+
+    st.header("4 · Rounds")
+    if st.button("▶ Round 0: train on your classes only", type="primary",
+                 key=key(PAGE, "start"), help="Starts over with the settings above."):
+        job_manager().submit(JOB, first_round, owner=session_owner())
+    state = job_monitor(JOB)
+
+    if state is not None:
+        miner = state["miner"]
+        rounds = [r.to_dict() for r in miner.rounds]
+        st.plotly_chart(rounds_figure(rounds), key=key(PAGE, "rounds"))
+        st.dataframe([{k: v for k, v in r.items() if k != "false_positives"} for r in rounds],
+                     hide_index=True)
+        last = miner.rounds[-1]
+        st.markdown(
+            f"Round {last.round}: the model names a class for **{last.fp_rate:.0%}** of "
+            f"the {len(miner.negatives.holdout)} held-out negatives, and answers "
+            f"**{last.positive_accuracy:.0%}** of your validation photos right.")
+
+        candidates = state["candidates"]
+        if candidates:
+            st.subheader(f"Review: the {len(candidates)} most convincing mistakes")
+            st.markdown("Ranked by the model's highest class probability. Untick any "
+                        "image that *does* show one of your classes.")
+            confirmed, rejected = review_grid(PAGE, candidates, last.round)
+
+            def next_round(progress):
+                """Add the confirmed negatives, retrain (or recalibrate), re-rank the pool."""
+                with_torch_threads()
+                miner.add_negatives(confirmed)
+                miner.reject(rejected)
+                miner.fit_round(progress)
+                return {"miner": miner, "candidates": miner.candidates(per_round)}
+
+            if st.button(f"➕ Add {len(confirmed)} negatives and retrain",
+                         key=key(PAGE, f"next:{last.round}"), disabled=not confirmed):
+                job_manager().submit(JOB, next_round, owner=session_owner())
+        else:
+            st.info("The pool is used up: add more negative images to mine further.")
+        guarded(save_model_form)(PAGE, miner.result)
+
+next_step("pages/12_Hard_negatives.py", [
+    "Run two or three rounds: the false-positive rate usually drops fastest in round 1.",
+    "Switch to the threshold strategy and compare: which one keeps more right answers?",
+    "Capture frames of your empty desk or your hand on page 00 and mine those.",
+])

@@ -1,0 +1,94 @@
+"""Widgets for hard-negative mining: where the negatives come from, the review grid, the plot."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from cvlib.data import studio_home
+from cvlib.hardneg import Candidate, captures_dir, negative_images
+from cvlib.images import load_image, thumbnail
+from cvlib.persist import atomic_write_bytes
+from ui.common import REPO, key, show_error
+
+SAMPLE_NEGATIVES = REPO / "sample_data" / "fridge-negatives"
+
+
+def save_uploaded_image(name: str, data: bytes) -> Path:
+    """Keep an uploaded negative under the studio home, named by its content."""
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    target = studio_home() / "negatives" / f"{digest}{Path(name).suffix.lower() or '.jpg'}"
+    if not target.exists():
+        atomic_write_bytes(target, data)
+    return target
+
+
+def negatives_source(page: str) -> list[Path] | None:
+    """Choose the negative images: the sample set, a folder, uploads, or webcam captures."""
+    sources = ["Sample negatives", "A folder on this machine", "Upload images"]
+    captures = captures_dir()
+    if captures.is_dir() and any(captures.iterdir()):
+        sources.append("Webcam captures (page 00)")
+    source = st.radio("Where are the negatives?", sources, horizontal=True,
+                      key=key(page, "neg-source"))
+    try:
+        if source == "Sample negatives":
+            return negative_images(SAMPLE_NEGATIVES)
+        if source.startswith("Webcam"):
+            return negative_images(captures)
+        if source == "A folder on this machine":
+            text = st.text_input("Folder of images that are none of your classes",
+                                 key=key(page, "neg-folder"))
+            return negative_images(text) if text.strip() else None
+        uploads = st.file_uploader("Images that are none of your classes",
+                                   type=["jpg", "jpeg", "png", "webp", "bmp"],
+                                   accept_multiple_files=True, key=key(page, "neg-upload"))
+        return [save_uploaded_image(u.name, u.getvalue()) for u in uploads] or None
+    except Exception as exc:  # noqa: BLE001 - a bad folder becomes a message
+        show_error(exc)
+        return None
+
+
+def review_grid(page: str, candidates: list[Candidate], round_no: int,
+                columns: int = 5) -> tuple[list[Path], list[Path]]:
+    """Thumbnails of the candidates with a tick each; returns ``(confirmed, rejected)``.
+
+    Every candidate starts ticked (most are true negatives); untick an image that does
+    show one of your classes, so it is never trained on as "none of these".
+    """
+    confirmed, rejected = [], []
+    cols = st.columns(columns)
+    for i, cand in enumerate(candidates):
+        with cols[i % columns]:
+            try:
+                st.image(thumbnail(load_image(cand.path), 160), width="stretch")
+            except Exception as exc:  # noqa: BLE001 - one bad tile must not break the grid
+                st.caption(f"{cand.path.name}: {exc}")
+            keep = st.checkbox(f"{cand.label} {cand.probability:.0%}", True,
+                               key=key(page, f"review:{round_no}:{cand.path}"),
+                               help="Ticked: truly none of your classes.")
+            (confirmed if keep else rejected).append(cand.path)
+    return confirmed, rejected
+
+
+def rounds_figure(rounds: list[dict[str, Any]]) -> go.Figure:
+    """False-positive rate and positive accuracy, round by round."""
+    x = [r["round"] for r in rounds]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(
+        x=x, y=[r["fp_rate"] for r in rounds], mode="lines+markers",
+        name="false positives on held-out negatives",
+        text=[f"{r['n_negatives']} negatives, threshold {r['threshold']:.2f}" for r in rounds],
+        hovertemplate="round %{x}: %{y:.1%} (%{text})<extra></extra>"))
+    fig.add_trace(go.Scatter(
+        x=x, y=[r["positive_accuracy"] for r in rounds], mode="lines+markers",
+        name="right answers on the positives' validation images",
+        hovertemplate="round %{x}: %{y:.1%}<extra></extra>"))
+    fig.update_layout(height=320, margin={"t": 30, "b": 30}, legend={"orientation": "h"},
+                      xaxis={"title": "round (0 = positives only)", "dtick": 1},
+                      yaxis={"title": "share", "range": [0, 1.02], "tickformat": ".0%"})
+    return fig

@@ -1,0 +1,207 @@
+"""Widgets for comparisons and sweeps: a background-job panel, the grid editor, result plots.
+
+Sweeps and preset comparisons run as :mod:`cvlib.jobs` jobs; :func:`job_monitor` polls one
+from a fragment (progress, Stop, a live view), so reruns never restart the work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from cvlib.registry import list_models
+from cvlib.sweep import QUICK_IGNORED, Grid, HeatmapData, aggregate, heatmap_data, swept
+from ui.common import current_job
+
+CHOICES: dict[str, list[Any]] = {
+    "weight_decay": [0.0, 1e-4, 1e-3, 1e-2, 1e-1],
+    "label_smoothing": [0.0, 0.05, 0.1, 0.2],
+    "image_size": [160, 192, 224, 240, 260, 288],
+    "architecture": list_models(),
+    "lr": [1e-5, 3e-5, 1e-4, 2e-4, 5e-4, 1e-3, 3e-3],
+    "epochs": [1, 2, 3, 5, 8],
+    "batch_size": [8, 16, 32],
+    "augment": [True, False],
+    "dropout": [0.0, 0.2, 0.5],
+    "schedule": ["one_cycle", "flat"],
+}
+"""The values the grid editor offers for each setting (the CLI accepts any)."""
+
+LABELS = {"weight_decay": "Weight decay", "label_smoothing": "Label smoothing",
+          "image_size": "Image size (px)", "architecture": "Backbone", "lr": "Learning rate",
+          "epochs": "Epochs", "batch_size": "Batch size", "augment": "Augmentation",
+          "dropout": "Dropout", "schedule": "LR schedule"}
+
+HELP = {
+    "weight_decay": "Pulls the weights towards zero: larger values give a simpler, smoother "
+                    "decision; too large and it cannot fit at all. Matters in both modes.",
+    "label_smoothing": "Trains towards 90 % instead of 100 % sure: less over-confident "
+                       "probabilities. Matters in both modes.",
+    "image_size": "More pixels show more detail and cost time (new features to compute).",
+    "architecture": "The pretrained network that turns images into features.",
+}
+
+WORKSHOP_GRID = {"weight_decay": [1e-4, 1e-3, 1e-2, 1e-1], "label_smoothing": [0.0, 0.1]}
+"""Eight quick runs of one backbone: well under two minutes on a laptop CPU."""
+
+
+def job_monitor(name: str, live: Callable[[dict[str, Any]], None] | None = None) -> Any:
+    """Progress, Stop and a live view of this session's job ``name``; its result when done.
+
+    ``live(snapshot)`` draws what has arrived so far (a table, a plot) on every poll.
+    """
+    job = current_job(name)
+    if job is None:
+        return None
+    interval = 1.0 if job.active else None
+
+    @st.fragment(run_every=interval)
+    def panel() -> None:
+        snap = job.snapshot()
+        if job.active:
+            st.progress(snap["fraction"], text=f"{snap['stage']} · {snap['elapsed']:.0f} s")
+            if st.button("⏹ Stop", key=f"stop-{job.id}",
+                         help="Stops after the current step; finished steps are kept."):
+                job.cancel()
+        for message in snap["messages"][-3:]:
+            st.caption(message)
+        if live is not None and snap["history"]:
+            live(snap)
+        if not job.active and interval is not None:
+            st.rerun()
+
+    panel()
+    if job.status == "failed":
+        st.error(f"Failed: {job.error}")
+    elif job.status == "cancelled":
+        st.warning("Stopped on request: what finished is kept.")
+    return job.result if job.status == "done" else None
+
+
+def grid_editor(page: str, workshop: bool) -> tuple[dict[str, list[Any]], dict[str, Any], int]:
+    """Choose the values of each setting to sweep; returns ``(axes, fixed, repeats)``."""
+    from cvlib.train_config import TrainConfig
+
+    defaults = TrainConfig()
+    mode = st.radio("Training mode for every cell", ["quick", "full"], horizontal=True,
+                    key=f"{page}:mode", disabled=workshop,
+                    help="Quick fits the last layer on cached features (about a second per "
+                         "cell); full fine-tunes the whole network (minutes per cell).")
+    mode = "quick" if workshop else mode
+    axes: dict[str, list[Any]] = {}
+    columns = st.columns(2)
+    for i, (name, options) in enumerate(CHOICES.items()):
+        default = WORKSHOP_GRID.get(name) if workshop else _default_values(name, defaults)
+        ignored = mode == "quick" and name in QUICK_IGNORED
+        label = LABELS[name] + (" (no effect in quick mode)" if ignored else "")
+        chosen = columns[i % 2].multiselect(
+            label, options, default=default or [], key=f"{page}:grid:{name}:{workshop}",
+            help=HELP.get(name), format_func=_format_value)
+        if chosen:
+            axes[name] = chosen
+    repeats = int(st.number_input("Repeats (each with another seed and validation split)",
+                                  1, 10, 1 if workshop else 2, key=f"{page}:repeats:{workshop}"))
+    fixed = {"mode": mode}
+    if "architecture" not in axes:
+        fixed["architecture"] = "efficientnet_lite0"
+    return axes, fixed, repeats
+
+
+def _default_values(name: str, defaults) -> list[Any]:
+    """What the editor starts with outside the workshop: weight decay around the default."""
+    if name == "weight_decay":
+        return [1e-4, defaults.weight_decay, 1e-2]
+    if name == "label_smoothing":
+        return [0.0, 0.1]
+    return []
+
+
+def _format_value(value: Any) -> str:
+    """Numbers in a compact, readable form (1e-04, 0.1, 224)."""
+    if isinstance(value, float) and value and (abs(value) < 1e-2 or abs(value) >= 1e4):
+        return f"{value:.0e}"
+    return str(value)
+
+
+def quick_notice(grid: Grid, n_runs: int) -> None:
+    """Say when quick mode makes some swept settings irrelevant, and what that saves."""
+    ignored = grid.quick_ignored()
+    if ignored:
+        st.info(f"In quick mode only the last layer is trained, on fixed features: "
+                f"{', '.join(LABELS.get(n, n) for n in ignored)} cannot change the result. "
+                f"The {grid.n_cells()} cells therefore need only {n_runs} distinct runs; "
+                "cells that differ only in those settings share one.")
+
+
+def heatmap_figure(data: HeatmapData, metric: str) -> go.Figure:
+    """Mean metric per pair of settings; each cell's text shows mean ± spread (runs)."""
+    text = [[_cell_text(m, s, n, metric) for m, s, n in zip(mr, sr, nr, strict=True)]
+            for mr, sr, nr in zip(data.mean, data.std, data.count, strict=True)]
+    fig = go.Figure(go.Heatmap(
+        z=data.mean, x=[_format_value(v) for v in data.x_values],
+        y=[_format_value(v) for v in data.y_values], text=text, texttemplate="%{text}",
+        colorscale="Viridis" if metric == "accuracy" else "Viridis_r",
+        colorbar={"title": metric},
+        hovertemplate=f"{data.x} %{{x}}, {data.y} %{{y}}: %{{text}}<extra></extra>"))
+    fig.update_layout(height=140 + 50 * len(data.y_values), margin={"t": 30, "b": 30},
+                      xaxis={"title": LABELS.get(data.x, data.x), "type": "category"},
+                      yaxis={"title": LABELS.get(data.y, data.y), "type": "category"})
+    return fig
+
+
+def _cell_text(mean: float | None, std: float | None, n: int, metric: str) -> str:
+    """``0.912 ± 0.020 (4)`` or empty when nothing has run there yet."""
+    if mean is None:
+        return ""
+    fmt = ".1%" if metric == "accuracy" else ".3f"
+    return f"{mean:{fmt}} ± {std:{fmt}} ({n})"
+
+
+def box_figure(rows: list[dict[str, Any]], name: str, metric: str) -> go.Figure:
+    """Every run's metric per value of one setting: the box is the spread, the line the median."""
+    fig = go.Figure()
+    for group in sorted(aggregate(rows, [name], metric), key=lambda g: str(g[name])):
+        values = [r[metric] for r in rows if r.get(name) == group[name]
+                  and r.get(metric) is not None]
+        fig.add_trace(go.Box(y=values, name=_format_value(group[name]), boxpoints="all",
+                             jitter=0.3, showlegend=False))
+    fig.update_layout(height=300, margin={"t": 30, "b": 30}, yaxis_title=metric,
+                      xaxis_title=LABELS.get(name, name))
+    return fig
+
+
+def heatmap_panel(page: str, rows: list[dict[str, Any]]) -> None:
+    """Pick two settings and a metric; draw the heatmap and one box plot per setting."""
+    names = swept(rows)
+    if not names:
+        st.info("Only one setting value was tried: nothing to compare yet.")
+        return
+    c1, c2, c3 = st.columns(3)
+    x = c1.selectbox("Across (x)", names, key=f"{page}:hx")
+    y_options = [n for n in names if n != x] or [x]
+    y = c2.selectbox("Down (y)", y_options, key=f"{page}:hy")
+    metric = c3.selectbox("Metric", ["accuracy", "loss", "train_s"], key=f"{page}:hm")
+    st.plotly_chart(heatmap_figure(heatmap_data(rows, x, y, metric), metric),
+                    key=f"{page}:heatmap")
+    st.caption("Each square averages every run with that pair of values (the other "
+               "settings and the repeats); ± is the standard deviation, (n) the number of "
+               "runs. A row or column of equal squares means that setting did not matter.")
+    for name in names:
+        st.plotly_chart(box_figure(rows, name, metric), key=f"{page}:box:{name}")
+
+
+def results_table(rows: list[dict[str, Any]], best: dict[str, Any] | None) -> None:
+    """Every cell's settings and metrics; the rows of the best setting highlighted."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    winners = {k: v for k, v in (best or {}).get("settings", {}).items()}
+
+    def highlight(row: pd.Series) -> list[str]:
+        hit = bool(winners) and all(row.get(k) == v for k, v in winners.items())
+        return ["background-color: rgba(46, 160, 67, 0.25)" if hit else ""] * len(row)
+
+    st.dataframe(frame.style.apply(highlight, axis=1), height=260)
