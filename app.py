@@ -20,15 +20,43 @@ st.markdown(
     "whenever you like."
 )
 
+STAGES = [
+    ("👀 See", "what a trained network already recognises, live", ("00",)),
+    ("🎓 Train", "your own classes: single-label, multi-label, and the model that fits "
+                "your machine", ("01", "02", "03")),
+    ("🛠️ Improve", "the data and the settings: labelling, sweeps, negatives, and fixing the "
+                   "mistakes", ("10", "11", "12", "13")),
+    ("🚀 Deploy", "the model as a service, tested like one, trained in the cloud",
+     ("20", "21", "22", "23", "24")),
+    ("❓ Help", "answers to the questions learners ask most", ("90",)),
+]
+
+
+def stage_pages(prefixes: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """The tutorial pages of one stage that exist in this checkout, in order."""
+    return [entry for entry in available_pages()
+            if entry[0].removeprefix("pages/")[:2] in prefixes]
+
+
 left, right = st.columns([3, 2])
 with left:
-    st.subheader("The tutorial, in order")
+    st.subheader("The tutorial map")
     st.markdown(
-        "Follow the pages top to bottom the first time: each one ends with what to try next "
-        "and a link onwards. Each has a *workshop preset* that finishes in under two minutes "
-        "on a laptop CPU."
+        "Four stages, one page each step: **see** what a network knows, **train** your own, "
+        "**improve** it where it fails, **deploy** it. The first time, follow the pages in "
+        "order: each one says what it teaches, ends with what to try next and links to the "
+        "next page, and has a *workshop preset* that finishes in under two minutes on a "
+        "laptop CPU."
     )
-    for file, title, teaches in available_pages():
+    for stage, summary, prefixes in STAGES:
+        pages = stage_pages(prefixes)
+        if not pages:
+            continue
+        st.markdown(f"#### {stage}\n{summary}")
+        for file, title, teaches in pages:
+            st.page_link(file, label=f"**{title}** — {teaches}")
+    staged = {entry for _, _, prefixes in STAGES for entry in stage_pages(prefixes)}
+    for file, title, teaches in [p for p in available_pages() if p not in staged]:
         st.page_link(file, label=f"**{title}** — {teaches}")
 
 with right:

@@ -19,6 +19,7 @@ import argparse
 import base64
 import http.client
 import json
+import socket
 import sys
 import tempfile
 import threading
@@ -31,6 +32,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 PHOTOS = REPO.parent / "shared" / "data" / "groceries4"
 
 
@@ -137,6 +139,13 @@ def _one_request(connection: http.client.HTTPConnection, path: str,
     return seconds, None
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on, chosen by the OS."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def quick_model(folder: Path) -> Path:
     """Train (quick mode, EfficientNet-Lite0 at 224 px) on the real photos and save."""
     from cvlib.data import load_dataset
@@ -157,7 +166,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     from cvlib.serving import start_local_endpoint
-    from tests.browser import free_port
 
     with tempfile.TemporaryDirectory() as scratch:
         model = args.model or quick_model(Path(scratch) / "model")

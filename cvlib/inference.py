@@ -90,11 +90,13 @@ class Predictor:
 
         if threads:
             torch.set_num_threads(threads)
-        network = network.eval()
+        # channels-last runs EfficientNet's convolutions about twice as fast on a CPU
+        network = network.eval().to(memory_format=torch.channels_last)
 
         def run(batch: np.ndarray) -> np.ndarray:
+            x = torch.from_numpy(batch).contiguous(memory_format=torch.channels_last)
             with torch.inference_mode():
-                return network(torch.from_numpy(batch)).numpy()
+                return network(x).numpy()
 
         return cls(meta, run, "torch")
 

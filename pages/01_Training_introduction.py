@@ -6,6 +6,7 @@ import streamlit as st
 
 from ui.common import guarded, next_step, page_header, session_owner
 from ui.datasets import dataset_picker, dataset_summary, sample_grid
+from ui.health import health_gate
 from ui.training import (
     lr_finder_panel,
     results_panel,
@@ -40,6 +41,7 @@ st.markdown(
 dataset = dataset_picker(PAGE, kind="single")
 if dataset is not None:
     guarded(dataset_summary)(dataset)
+    guarded(health_gate)(PAGE, dataset)
     with st.expander("A few images of each class", expanded=True):
         guarded(sample_grid)(dataset)
 
@@ -69,6 +71,8 @@ if dataset is not None:
             "the **top losses** are where to look for wrong labels or hard photos."
         )
         results_panel(PAGE, result)
+        st.page_link("pages/13_Errors_and_history.py", icon="🔬",
+                     label="Click into these mistakes, fix the labels and retrain: page 13")
 
 next_step("pages/01_Training_introduction.py", [
     "Switch to **full** training and compare the accuracy and the time.",

@@ -49,7 +49,7 @@ def test_a_grid_file_reads_aliases_flat_settings_and_yaml_safely(tmp_path, groce
 
 
 def test_unknown_settings_and_bad_values_are_refused_with_the_valid_names(groceries4):
-    with pytest.raises(StudioError, match="known: .*weight_decay"):
+    with pytest.raises(StudioError, match=r"known: .*weight_decay"):
         Grid.from_dict({"grid": {"momentum": [0.9]}}, [groceries4])
     with pytest.raises(StudioError, match="mode must be one of"):
         Grid.from_dict({"mode": "slow"}, [groceries4])

@@ -1,0 +1,119 @@
+"""Hard-negative mining on real photos: groceries4 against groceries4-negatives.
+
+Quick mode with EfficientNet-Lite0 at 224 px: the positives' features are cached by the
+session's ``trained_model_dir`` fixture, the negatives' on first use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cvlib.data import load_dataset, split
+from cvlib.errors import DatasetError, StudioError
+from cvlib.hardneg import (
+    NONE_CLASS,
+    HardNegativeMiner,
+    decide,
+    negative_images,
+    split_negatives,
+    with_background,
+)
+from cvlib.train_config import TrainConfig
+
+CONFIG = TrainConfig(mode="quick", architecture="efficientnet_lite0", image_size=224)
+
+
+@pytest.fixture(scope="module")
+def negatives(shared_data: Path) -> list[Path]:
+    """120 real photos of other groceries (chips, pasta, ...): none of the four classes."""
+    return negative_images(shared_data / "groceries4-negatives")
+
+
+@pytest.fixture(scope="module")
+def mined(groceries4: Path, negatives: list[Path], trained_model_dir: Path):
+    """Round 0 on the positives only, then one round with the 20 hardest negatives added."""
+    miner = HardNegativeMiner(load_dataset(groceries4), negatives, CONFIG)
+    before = miner.fit_round()
+    candidates = miner.candidates(20)
+    miner.add_negatives([c.path for c in candidates])
+    after = miner.fit_round()
+    return miner, before, after, candidates
+
+
+def test_the_held_out_negatives_are_fixed_by_the_seed_and_never_mined(negatives):
+    first = split_negatives(negatives)
+    again = split_negatives(list(reversed(negatives)))
+    assert first == again
+    assert len(first.holdout) == 40 and len(first.pool) == 80
+    assert not set(first.holdout) & set(first.pool)
+    assert split_negatives(negatives, seed=7).holdout != first.holdout
+
+
+def test_the_combined_data_points_at_the_negatives_and_keeps_the_positives_indices(
+        groceries4, negatives):
+    positives = load_dataset(groceries4)
+    combined = with_background(positives, negatives[:5])
+    assert combined.classes == sorted([*positives.classes, NONE_CLASS])
+    assert combined.items[:len(positives)] == positives.items
+    assert [item.path for item in combined.items[len(positives):]] == negatives[:5]
+    assert combined.counts()[NONE_CLASS] == 5
+    with pytest.raises(DatasetError):
+        with_background(combined, negatives[5:6])
+
+
+def test_the_app_answers_none_for_the_background_class_or_an_unsure_top_class():
+    classes = ["milk", NONE_CLASS, "soda"]
+    probs = np.array([[0.7, 0.2, 0.1], [0.2, 0.6, 0.2], [0.45, 0.1, 0.45]])
+    assert decide(probs, classes, 0.5) == ["milk", None, None]
+
+
+def test_candidates_are_the_pool_images_the_model_names_a_class_for_most_surely(mined):
+    miner, _, _, candidates = mined
+    probabilities = [c.probability for c in candidates]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert {c.path for c in candidates} <= set(miner.negatives.pool)
+    assert all(c.label in ("juice", "milk", "soda", "water") for c in candidates)
+    assert not {c.path for c in miner.candidates(20)} & {c.path for c in candidates}
+
+
+def test_one_round_of_mining_cuts_false_positives_and_keeps_the_positives(mined):
+    _, before, after, _ = mined
+    assert before.round == 0 and after.round == 1 and after.n_negatives == 20
+    assert after.fp_rate < before.fp_rate
+    assert abs(after.positive_accuracy - before.positive_accuracy) <= 0.02
+
+
+def test_the_retrained_model_has_the_background_class_and_the_same_validation_photos(mined):
+    miner, *_ = mined
+    positives = miner.positives
+    assert NONE_CLASS in miner.result.meta["classes"]
+    assert miner.result.meta["split"]["valid"] == [
+        positives.name_of(positives.items[i].path) for i in miner.valid_idx]
+
+
+def test_held_out_negatives_cannot_be_added_to_training(mined):
+    miner, *_ = mined
+    with pytest.raises(StudioError, match="not in the mining pool"):
+        miner.add_negatives(miner.negatives.holdout[:1])
+
+
+def test_the_threshold_strategy_raises_the_bar_without_retraining(groceries4, negatives,
+                                                                   trained_model_dir):
+    miner = HardNegativeMiner(load_dataset(groceries4), negatives, CONFIG,
+                              strategy="threshold")
+    before = miner.fit_round()
+    model = miner.result
+    miner.add_negatives([c.path for c in miner.candidates(20)])
+    after = miner.fit_round()
+    assert miner.result is model and after.train_s == 0.0
+    assert after.threshold > before.threshold
+    assert after.fp_rate <= before.fp_rate
+    assert after.positive_accuracy <= before.positive_accuracy
+
+
+def test_the_positives_validation_split_is_the_seeded_one(groceries4, mined):
+    miner, *_ = mined
+    assert miner.valid_idx == split(load_dataset(groceries4), 0.2, 42)[1]

@@ -1,0 +1,33 @@
+"""Page 03 as a learner meets it: pick presets, train and time them here, read the trade-off."""
+
+from __future__ import annotations
+
+from tests.apptest_helpers import open_page, run_until
+
+PAGE = "pages/03_Accuracy_vs_speed.py"
+
+
+def test_page_explains_the_trade_off_and_lists_the_presets_before_any_training():
+    at = open_page(PAGE)
+    assert not at.exception
+    assert any("Pareto front" in md.value for md in at.markdown)
+    assert at.multiselect(key="p03:presets:False").value == ["small", "fast", "balanced",
+                                                            "accurate"]
+    at.toggle(key="p03:workshop").set_value(True).run()
+    assert at.multiselect(key="p03:presets:True").value == ["small", "fast"]
+
+
+def test_comparing_a_preset_on_the_sample_data_measures_it_and_recommends_one():
+    at = open_page(PAGE)
+    at.multiselect(key="p03:presets:False").set_value(["fast"]).run()
+    at.button(key="p03:run").click().run()
+    run_until(at, lambda a: any("Recommendation" in s.value for s in a.success))
+    assert not at.exception and not at.error
+    (table,) = [df.value for df in at.dataframe if "ms/image (PyTorch)" in df.value.columns]
+    row = table.iloc[0]
+    assert row["preset"] == "fast"
+    assert row["ms/image (PyTorch)"] > 0 and row["ms/image (ONNX)"] > 0
+    assert 10 < row["MB on disk"] < 30
+    assert "**fast** is the most accurate" in at.success[0].value
+    at.button(key="FormSubmitter:p03:save-💾 Save (with its ONNX export)").click().run()
+    assert any("Saved to" in s.value for s in at.success)
