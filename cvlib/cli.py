@@ -100,6 +100,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     result = train(dataset, config, progress=_stderr_progress())
     out = Path(args.out) if args.out else _default_model_dir(args.data, config.architecture,
                                                              config.mode)
+    tuned = _tune_thresholds(result) if dataset.multi_label else None
     result.save(out)
     from cvlib.evaluate import summary
 
@@ -110,9 +111,27 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
               "classes": dataset.classes, "n_train": len(result.train_paths),
               "n_valid": len(result.valid_paths), "stopped_early": result.stopped_early,
               "timings": {**result.timings, "wall_s": round(wall, 2)}}
-    _emit(report, args.json, [f"saved {out}", f"validation accuracy {headline['accuracy']:.3f} "
-                              f"on {len(result.valid_paths)} images, {wall:.1f} s"])
+    lines = [f"saved {out}", f"validation accuracy {headline['accuracy']:.3f} "
+             f"on {len(result.valid_paths)} images, {wall:.1f} s"]
+    if tuned is not None:
+        report["thresholds"] = tuned
+        at = tuned["at_threshold"]
+        lines.append(f"tuned threshold {tuned['threshold']:.2f} (saved): exact match "
+                     f"{at['exact_match']:.3f}, hamming accuracy {at['hamming_accuracy']:.3f}")
+    _emit(report, args.json, lines)
     return report
+
+
+def _tune_thresholds(result) -> dict[str, Any]:
+    """Multi-label: choose the decision threshold on validation and save it with the model.
+
+    Returns the figures at 0.5, at the tuned global threshold and at per-class thresholds.
+    """
+    from cvlib.thresholds import tune
+
+    choice = tune(result.valid_probs, result.valid_targets, result.meta["classes"])
+    result.meta["thresholds"] = choice.threshold
+    return choice.to_dict()
 
 
 def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:

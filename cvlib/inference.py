@@ -105,6 +105,11 @@ class Predictor:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        # Idle worker threads sleep instead of spinning: on a laptop CPU the spinning
+        # would steal the cores the video stream and the app's other threads need.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if threads:
             options.intra_op_num_threads = threads
         source = str(model) if isinstance(model, Path) else model

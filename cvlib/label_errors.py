@@ -85,7 +85,9 @@ def _folds(dataset: Dataset, folds: int, seed: int):
 
 
 def rank_label_issues(dataset: Dataset, probs: np.ndarray) -> list[LabelIssue]:
-    """Every image, least believable label first, with cleanlab's verdict and a suggestion."""
+    """Every image, least believable label first (cleanlab's self-confidence: the
+    out-of-sample probability of the given label), with cleanlab's verdict and a suggestion.
+    """
     from cleanlab.filter import find_label_issues
     from cleanlab.rank import get_label_quality_scores
 
@@ -108,7 +110,7 @@ def rank_label_issues(dataset: Dataset, probs: np.ndarray) -> list[LabelIssue]:
     issues = [LabelIssue(dataset.name_of(item.path), item.path, item.labels, suggested[i],
                          float(scores[i]), bool(flagged[i]))
               for i, item in enumerate(dataset.items)]
-    return sorted(issues, key=lambda issue: (not issue.flagged, issue.quality))
+    return sorted(issues, key=lambda issue: issue.quality)
 
 
 def find_label_errors(dataset: Dataset, config: TrainConfig | None = None, *,

@@ -140,8 +140,6 @@ class LatestFrameScorer:
     def submit(self, frame: np.ndarray) -> None:
         """Offer an RGB frame (H, W, 3 uint8); it replaces any frame still waiting."""
         with self._lock:
-            if self._error is not None:
-                raise StudioError(f"live scoring stopped: {self._error}") from self._error
             if self._pending is not None:
                 self._dropped += 1
             self._pending = (frame, time.monotonic())
@@ -152,12 +150,18 @@ class LatestFrameScorer:
     def annotate(self, frame: np.ndarray) -> np.ndarray:
         """Submit ``frame`` and return it drawn with the latest label, heatmap and stats."""
         self.submit(frame)
-        return draw_result(frame, self.latest(), self.stats(), self.preprocessing)
+        return draw_result(frame, self.latest(), self.stats(), self.preprocessing, self.error)
 
     @property
     def preprocessing(self) -> Preprocessing:
         """How the current model sees a frame (where a heatmap belongs on it)."""
         return self._predictor.preprocessing
+
+    @property
+    def error(self) -> BaseException | None:
+        """Why the newest frame could not be scored; None again once a frame succeeds."""
+        with self._lock:
+            return self._error
 
     def latest(self) -> FrameResult | None:
         """The newest result, or None before the first frame was scored."""
@@ -217,11 +221,12 @@ class LatestFrameScorer:
             frame, received, predictor, explain = job
             try:
                 result = self._score(frame, received, predictor, explain)
-            except Exception as exc:  # noqa: BLE001 - reported to the video thread
+            except Exception as exc:  # noqa: BLE001 - shown on the video, the stream goes on
                 with self._lock:
-                    self._error, self._worker = exc, None
-                return
+                    self._error = exc
+                continue
             with self._lock:
+                self._error = None
                 if predictor is self._predictor:
                     self._latest = result
                     self._recent.append(result)
@@ -264,11 +269,12 @@ def _fonts(height: int) -> _Fonts:
 
 
 def draw_result(frame: np.ndarray, result: FrameResult | None, stats: StreamStats,
-                preprocessing: Preprocessing | None = None) -> np.ndarray:
+                preprocessing: Preprocessing | None = None,
+                error: BaseException | None = None) -> np.ndarray:
     """The frame with the label, its probability, frames/s and delay drawn on top.
 
     With a heatmap in ``result`` (and the model's ``preprocessing`` to place it), the
-    Grad-CAM colours are blended in first.
+    Grad-CAM colours are blended in first; an ``error`` replaces the label.
     """
     if result is not None and result.heatmap is not None and preprocessing is not None:
         image = overlay_heatmap(Image.fromarray(frame), result.heatmap, preprocessing)
@@ -276,8 +282,12 @@ def draw_result(frame: np.ndarray, result: FrameResult | None, stats: StreamStat
         image = Image.fromarray(frame)
     draw = ImageDraw.Draw(image)
     fonts = _fonts(image.height)
-    label = ("waiting for the first scores…" if result is None
-             else f"{result.label}  {result.probability:.0%}")
+    if error is not None:
+        label = f"cannot score: {error}"[:60]
+    elif result is None:
+        label = "waiting for the first scores…"
+    else:
+        label = f"{result.label}  {result.probability:.0%}"
     info = f"{stats.processed_fps:.1f} frames/s scored · {stats.delay_ms:.0f} ms delay"
     pad = fonts.label.size // 3
     box = draw.textbbox((pad, pad), label, font=fonts.label)

@@ -103,6 +103,9 @@ if dataset is not None and negatives:
                 job_manager().submit(JOB, next_round, owner=session_owner())
         else:
             st.info("The pool is used up: add more negative images to mine further.")
+        if miner.strategy == "threshold":
+            st.caption(f"The saved model does not hold the threshold: use "
+                       f"{miner.threshold:.2f} when you score with it.")
         guarded(save_model_form)(PAGE, miner.result)
 
 next_step("pages/12_Hard_negatives.py", [

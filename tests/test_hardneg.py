@@ -117,3 +117,14 @@ def test_the_threshold_strategy_raises_the_bar_without_retraining(groceries4, ne
 def test_the_positives_validation_split_is_the_seeded_one(groceries4, mined):
     miner, *_ = mined
     assert miner.valid_idx == split(load_dataset(groceries4), 0.2, 42)[1]
+
+
+def test_scoring_from_cached_features_is_what_the_saved_network_computes(mined):
+    from cvlib.images import load_image
+    from cvlib.inference import Predictor
+
+    miner, *_ = mined
+    paths = miner.negatives.holdout[:4]
+    network = Predictor.from_network(miner.result.network, miner.result.meta)
+    direct = network.predict_proba([load_image(p) for p in paths])
+    np.testing.assert_allclose(miner.score(paths), direct, atol=1e-4)

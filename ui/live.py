@@ -31,6 +31,10 @@ from ui.common import heavy_import_notice, key
 IMAGENET_PREFIX = "imagenet:"
 ENGINE_LABELS = {"onnx": "ONNX Runtime (faster on a CPU)", "torch": "PyTorch"}
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif"]
+# The model sees 224-300 px: 640x480 is plenty, and every extra pixel costs the server
+# time to decode, draw on and re-encode each frame.
+CAMERA_CONSTRAINTS = {"width": {"ideal": 640}, "height": {"ideal": 480},
+                      "frameRate": {"ideal": 30}}
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,7 @@ def live_stream(page: str, scorer: LatestFrameScorer) -> None:
     context = webrtc_streamer(
         key=key(page, "webrtc"), mode=WebRtcMode.SENDRECV,
         rtc_configuration={"iceServers": ice_servers()},
-        media_stream_constraints={"video": True, "audio": False},
+        media_stream_constraints={"video": CAMERA_CONSTRAINTS, "audio": False},
         video_frame_callback=frame_callback(scorer), async_processing=True)
     if context.state.playing:
         stream_status(scorer)
@@ -179,6 +183,9 @@ def live_stream(page: str, scorer: LatestFrameScorer) -> None:
 def stream_status(scorer: LatestFrameScorer) -> None:
     """Refreshes every second while the stream plays: label, frame rate, delay, counts."""
     result, stats = scorer.latest(), scorer.stats()
+    if scorer.error is not None:
+        st.error(f"The newest frame could not be scored: {scorer.error}")
+        return
     if result is None:
         st.caption("Live prediction: waiting for the first frame…")
         return

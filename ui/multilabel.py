@@ -93,8 +93,9 @@ def label_sets(dataset: Dataset) -> None:
                      for n, count in sorted(per_image.items())})
 
 
-def threshold_panel(page: str, result: Any) -> np.ndarray:
-    """Slider, per-class toggle, every metric at once, the curve; returns the thresholds.
+def threshold_panel(page: str, result: Any) -> float | np.ndarray:
+    """Slider, per-class toggle, every metric at once, the curve; returns the threshold
+    (one float) or the per-class thresholds (an array).
 
     The slider starts at the best global threshold found on validation; every number on
     the panel is recomputed from the validation probabilities when it moves.
@@ -109,7 +110,7 @@ def threshold_panel(page: str, result: Any) -> np.ndarray:
     value = st.slider("Decision threshold", 0.0, 1.0, choice.threshold, 0.05,
                       key=key(page, "threshold"), disabled=per_class,
                       help="A label is predicted when its probability reaches this.")
-    thresholds = np.asarray(choice.per_class if per_class else [value] * len(classes))
+    thresholds = np.asarray(choice.per_class) if per_class else float(value)
     metric_cards(scores(probs, truth, thresholds))
     st.caption(
         f"Best global threshold on validation: **{choice.threshold:.2f}** (exact match "
@@ -162,7 +163,7 @@ def threshold_figure(curve: dict[str, list[float]], best: float,
     return fig
 
 
-def per_class_table(result: Any, thresholds: np.ndarray) -> None:
+def per_class_table(result: Any, thresholds: float | np.ndarray) -> None:
     """Precision, recall, F1 at the thresholds, and AP (threshold-free), per class."""
     import pandas as pd
 
@@ -177,7 +178,8 @@ def per_class_table(result: Any, thresholds: np.ndarray) -> None:
     st.dataframe(table.astype(float).round(3), width="stretch")
 
 
-def results_grid(page: str, result: Any, thresholds: np.ndarray, columns: int = 5) -> None:
+def results_grid(page: str, result: Any, thresholds: float | np.ndarray,
+                 columns: int = 5) -> None:
     """Validation images with true and predicted label sets; mistakes first, in red."""
     classes = result.meta["classes"]
     truth = np.asarray(result.valid_targets, dtype=np.int64)
@@ -211,9 +213,9 @@ def _verdict(classes: list[str], truth: np.ndarray, predicted: np.ndarray,
             f"{label_text(true_set)}  \npredicted: {', '.join(parts) or '∅'}")
 
 
-def save_with_thresholds(page: str, result: Any, thresholds: np.ndarray) -> None:
+def save_with_thresholds(page: str, result: Any, thresholds: float | np.ndarray) -> None:
     """Save the model with the thresholds on screen: one float, or one per class."""
-    stored = saved_form(thresholds if len(set(thresholds.tolist())) > 1 else thresholds[0])
+    stored = saved_form(thresholds)
     default = f"{result.meta['architecture']}-multilabel"
     with st.form(key(page, "save")):
         name = st.text_input("Model name", default, key=key(page, "save-name"))

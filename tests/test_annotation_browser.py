@@ -1,0 +1,111 @@
+"""Labelling from the keyboard in a real browser (page 10), and page 02 opening cleanly.
+
+Driven in Debian's Chromium through Playwright (skips without it), on a Streamlit server
+with a fresh studio home; the images are copies of real photos from ../shared/data.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cvlib.data import load_dataset, read_labels_csv
+from tests.browser import launch_chromium, page_exceptions, streamlit_server, wait_for_app
+
+pytestmark = [pytest.mark.browser]
+TIMEOUT_MS = 90_000
+CLASSES = ["juice", "milk", "soda", "water"]
+
+
+def open_page(browser, url: str, path: str):
+    """A fresh browser session on one page of the app."""
+    page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
+    page.goto(f"{url}/{path}", timeout=TIMEOUT_MS)
+    wait_for_app(page, TIMEOUT_MS)
+    return page
+
+
+def key(page, name: str) -> None:
+    """Press a key with the focus on the page (not in a text box); wait for its effect.
+
+    Every key used here changes the progress line (a label, a skip, a move), so the rerun
+    it triggered has finished once that line changes.
+    """
+    before = progress_line(page)
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.keyboard.press(name)
+    for _ in range(TIMEOUT_MS // 250):
+        if progress_line(page) != before:
+            break
+        page.wait_for_timeout(250)
+    wait_for_app(page, TIMEOUT_MS)
+
+
+def progress_line(page) -> str:
+    """The annotator's progress text."""
+    return page.locator("[data-testid='stProgress']").first.inner_text()
+
+
+def test_labelling_with_number_keys_skip_undo_and_arrows(groceries4: Path, tmp_path: Path):
+    from playwright.sync_api import sync_playwright
+
+    folder = tmp_path / "shelf"
+    folder.mkdir()
+    for label in CLASSES:
+        for source in sorted((groceries4 / label).glob("*.jpg"))[:2]:
+            shutil.copy(source, folder / source.name)
+    home = tmp_path / "home"
+    home.mkdir()
+    with streamlit_server(home) as url, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = open_page(browser, url, "Annotation")
+        page.get_by_text("A folder on this machine").click()
+        wait_for_app(page, TIMEOUT_MS)
+        box = page.get_by_label("Folder with the images")
+        box.fill(str(folder))
+        box.press("Enter")
+        wait_for_app(page, TIMEOUT_MS)
+        classes = page.get_by_label("Add classes (comma-separated)")
+        classes.fill(", ".join(CLASSES))
+        classes.press("Enter")
+        wait_for_app(page, TIMEOUT_MS)
+        page.get_by_role("button", name="1 · juice").wait_for(timeout=TIMEOUT_MS)
+
+        # juice, juice, milk, milk: number keys label and move on to the next image.
+        for number in ("1", "1", "2", "2"):
+            key(page, number)
+        assert progress_line(page).startswith("4 of 8 images labelled")
+        key(page, "s")
+        assert "1 skipped" in progress_line(page)
+        key(page, "u")
+        assert "0 skipped" in progress_line(page)
+        key(page, "3")
+        key(page, "ArrowLeft")
+        assert "image 5" in progress_line(page), "← goes back to the image just labelled"
+        key(page, "4")
+        assert not page_exceptions(page)
+
+    items, _ = read_labels_csv(folder / "labels.csv")
+    assert [item.labels[0] for item in items] == ["juice", "juice", "milk", "milk", "water"]
+    assert len(load_dataset(folder)) == 5
+
+
+def test_page_02_opens_on_the_sample_data_and_on_the_real_set(shared_data: Path,
+                                                               tmp_path: Path):
+    from playwright.sync_api import sync_playwright
+
+    with streamlit_server(tmp_path) as url, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = open_page(browser, url, "Multi_label")
+        page.get_by_text("Label sets and a few images").wait_for(timeout=TIMEOUT_MS)
+        assert page.get_by_text("multi-label", exact=True).first.is_visible()
+        page.get_by_text("A folder on this machine").click()
+        wait_for_app(page, TIMEOUT_MS)
+        box = page.get_by_label("Folder path")
+        box.fill(str(shared_data / "groceries4-multilabel"))
+        box.press("Enter")
+        wait_for_app(page, TIMEOUT_MS)
+        page.get_by_text("juice + milk + water").first.wait_for(timeout=TIMEOUT_MS)
+        assert not page_exceptions(page)

@@ -1,0 +1,233 @@
+"""The annotation store: labels on disk after every change, undo, resume, import, export.
+
+Each test labels copies of real photos (from ../shared/data) in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from cvlib.annotations import (
+    STATE_NAME,
+    AnnotationStore,
+    clean_class_name,
+    unpack_upload,
+)
+from cvlib.data import load_dataset, read_labels_csv
+from cvlib.errors import DatasetError
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def photos(shared_data: Path, tmp_path: Path) -> Path:
+    """A folder of 12 unlabelled real photos (copies of the multi-label set's images)."""
+    folder = tmp_path / "shelf"
+    folder.mkdir()
+    for source in sorted((shared_data / "groceries4-multilabel" / "images").glob("*.jpg"))[:12]:
+        shutil.copy(source, folder / source.name)
+    return folder
+
+
+def csv_labels(folder: Path) -> dict[str, tuple[str, ...]]:
+    """What labels.csv holds, read by the data loader's own CSV reader."""
+    items, problems = read_labels_csv(folder / "labels.csv")
+    assert not problems
+    return {item.path.name: item.labels for item in items}
+
+
+def test_every_change_is_in_labels_csv_and_the_folder_trains_as_it_is(photos: Path):
+    store = AnnotationStore.open(photos, classes=["milk", "juice"])
+    names = store.images[:4]
+    store.set_labels(names[0], ["milk"])
+    assert csv_labels(photos) == {names[0]: ("milk",)}
+    store.set_labels(names[1], ["juice"])
+    store.set_labels(names[2], ["milk"])
+    store.set_labels(names[3], ["juice"])
+    dataset = load_dataset(photos)
+    assert dataset.kind == "csv" and dataset.classes == ["juice", "milk"]
+    assert [item.path.name for item in dataset.items] == names
+    assert not dataset.multi_label and not dataset.problems
+
+
+def test_reopening_finds_labels_classes_skips_mode_and_position(photos: Path):
+    store = AnnotationStore.open(photos, classes=["milk", "juice", "soda"], multi_label=True)
+    first, second, third = store.images[:3]
+    store.set_labels(first, ["milk", "soda"])
+    store.skip(second)
+    store.go_to(third)
+    again = AnnotationStore.open(photos)
+    assert again.classes == ["milk", "juice", "soda"]
+    assert again.multi_label
+    assert again.labels_of(first) == ("milk", "soda")
+    assert again.status(second) == "skipped"
+    assert again.resume_at() == third
+    assert again.next_todo() == third
+    assert again.progress() == (1, 12)
+
+
+def test_undo_takes_back_changes_in_order_even_after_a_reopen(photos: Path):
+    store = AnnotationStore.open(photos, classes=["milk", "juice"], multi_label=True)
+    name = store.images[0]
+    store.toggle(name, "milk")
+    store.toggle(name, "juice")
+    store.skip(store.images[1])
+    reopened = AnnotationStore.open(photos)
+    assert reopened.undo() == store.images[1]
+    assert reopened.status(store.images[1]) == "todo"
+    assert reopened.undo() == name
+    assert csv_labels(photos) == {name: ("milk",)}
+    assert reopened.undo() == name
+    assert csv_labels(photos) == {}
+    assert reopened.undo() is None and not reopened.can_undo()
+
+
+def test_single_label_mode_takes_one_class_and_toggle_replaces_it(photos: Path):
+    store = AnnotationStore.open(photos, classes=["milk", "juice"])
+    name = store.images[0]
+    store.toggle(name, "milk")
+    assert store.toggle(name, "juice") == ("juice",)
+    with pytest.raises(DatasetError, match="single-label"):
+        store.set_labels(name, ["milk", "juice"])
+    store.set_multi_label(True)
+    store.set_labels(name, ["milk", "juice"])
+    with pytest.raises(DatasetError, match="several labels"):
+        store.set_multi_label(False)
+
+
+def test_a_new_class_can_be_added_on_the_fly_but_not_one_the_csv_would_split():
+    assert clean_class_name("  orange-juice ") == "orange-juice"
+    for bad in ("orange juice", "a,b", "a;b", "a/b", "", ".hidden"):
+        with pytest.raises(DatasetError):
+            clean_class_name(bad)
+
+
+def test_import_from_a_labels_csv_matches_images_by_name_as_one_undo_step(
+        photos: Path, shared_data: Path):
+    store = AnnotationStore.open(photos)
+    assert store.import_labels(shared_data / "groceries4-multilabel") == 12
+    truth = load_dataset(shared_data / "groceries4-multilabel")
+    expected = {item.path.name: item.labels for item in truth.items
+                if (photos / item.path.name).exists()}
+    assert csv_labels(photos) == expected
+    assert store.multi_label and set(store.classes) == set(truth.classes)
+    store.undo()
+    assert csv_labels(photos) == {}
+
+
+def test_import_from_class_folders_and_export_back_to_class_folders(
+        groceries4: Path, tmp_path: Path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    originals = {}
+    for label in ("milk", "water"):
+        for source in sorted((groceries4 / label).glob("*.jpg"))[:3]:
+            shutil.copy(source, folder / source.name)
+            originals[source.name] = (label,)
+    store = AnnotationStore.open(folder)
+    assert store.import_labels(groceries4) == 6
+    assert csv_labels(folder) == originals
+    copies, links = tmp_path / "copies", tmp_path / "links"
+    assert store.export_class_folders(copies) == 6
+    assert store.export_class_folders(links, link=True) == 6
+    for exported in (copies, links):
+        dataset = load_dataset(exported)
+        assert dataset.kind == "folder"
+        assert {item.path.name: item.labels for item in dataset.items} == originals
+    assert all((links / "milk" / name).is_symlink()
+               for name, (label,) in originals.items() if label == "milk")
+
+
+def test_export_csv_and_refusals(photos: Path, tmp_path: Path):
+    store = AnnotationStore.open(photos, classes=["milk", "juice"], multi_label=True)
+    store.set_labels(store.images[0], ["milk", "juice"])
+    store.set_labels(store.images[1], ["milk"])
+    out = store.export_csv(tmp_path / "out" / "labels.csv")
+    assert out.read_text() == (f"filename,labels\n{store.images[0]},juice milk\n"
+                               f"{store.images[1]},milk\n")
+    with pytest.raises(DatasetError, match="several labels"):
+        store.export_class_folders(tmp_path / "per-class")
+    with pytest.raises(DatasetError, match="not an image"):
+        store.set_labels("missing.jpg", ["milk"])
+
+
+def test_an_unreadable_labels_csv_is_reported_never_overwritten(photos: Path):
+    (photos / "labels.csv").write_text("image;;\nwhatever\n")
+    with pytest.raises(DatasetError, match="header"):
+        AnnotationStore.open(photos)
+    assert (photos / "labels.csv").read_text() == "image;;\nwhatever\n"
+
+
+def test_a_damaged_state_file_loses_only_the_extras_not_the_labels(photos: Path):
+    store = AnnotationStore.open(photos, classes=["milk", "juice"])
+    store.set_labels(store.images[0], ["juice"])
+    (photos / STATE_NAME).write_text("{not json")
+    again = AnnotationStore.open(photos)
+    assert again.labels_of(store.images[0]) == ("juice",)
+    assert "juice" in again.classes
+
+
+def test_an_uploaded_zip_is_unpacked_once_into_the_studio_home(shared_data: Path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for source in sorted((shared_data / "groceries4-multilabel" / "images")
+                             .glob("*.jpg"))[:3]:
+            archive.write(source, f"batch/{source.name}")
+        archive.writestr("../evil.jpg", b"x")
+    folder = unpack_upload(buffer.getvalue())
+    assert folder.name == "batch" and len(list(folder.glob("*.jpg"))) == 3
+    store = AnnotationStore.open(folder, classes=["milk", "juice"])
+    store.set_labels(store.images[0], ["milk"])
+    again = unpack_upload(buffer.getvalue())
+    assert again == folder
+    assert AnnotationStore.open(again).labels_of(store.images[0]) == ("milk",)
+
+
+CHILD = textwrap.dedent("""
+    import sys
+    from cvlib.annotations import AnnotationStore
+
+    store = AnnotationStore.open(sys.argv[1], classes=["juice", "milk", "soda", "water"])
+    for i, name in enumerate(store.images):
+        label = store.classes[i % 4]
+        store.set_labels(name, [label])
+        print(name, label, flush=True)
+""")
+
+
+def test_a_kill_minus_nine_mid_way_loses_no_label_that_was_given(shared_data: Path,
+                                                                  tmp_path: Path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for source in sorted((shared_data / "groceries4-multilabel" / "images").glob("*.jpg")):
+        shutil.copy(source, folder / source.name)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(folder)], cwd=REPO, env=env,
+                             stdout=subprocess.PIPE, text=True)
+    given = {}
+    for line in child.stdout:
+        name, label = line.split()
+        given[name] = (label,)
+        if len(given) == 40:
+            os.kill(child.pid, signal.SIGKILL)
+            break
+    for line in child.stdout:  # confirmations already in the pipe when the kill landed
+        name, label = line.split()
+        given[name] = (label,)
+    child.wait(timeout=30)
+    child.stdout.close()
+    assert child.returncode == -signal.SIGKILL, "the child finished before it was killed"
+    on_disk = csv_labels(folder)
+    assert {name: on_disk.get(name) for name in given} == given
+    assert len(on_disk) - len(given) <= 1, "at most the label being written when killed"
+    assert AnnotationStore.open(folder).progress()[0] == len(on_disk)

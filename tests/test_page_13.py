@@ -1,0 +1,76 @@
+"""Page 13 shows a run's mistakes cell by cell, sorted by loss, and the run history."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cvlib.data import load_dataset
+from cvlib.runs import record_training
+from cvlib.train import train
+from cvlib.train_config import TrainConfig
+
+REPO = Path(__file__).resolve().parent.parent
+PAGE = "pages/13_Errors_and_history.py"
+
+
+@pytest.fixture(scope="module")
+def recorded_run(groceries4: Path, trained_model_dir: Path) -> dict:
+    """A recorded quick run on groceries4 whose model is saved (Grad-CAM needs one)."""
+    config = TrainConfig(mode="quick", architecture="efficientnet_lite0", image_size=224)
+    dataset = load_dataset(groceries4)
+    return record_training(dataset, config, train(dataset, config),
+                           model_dir=trained_model_dir, page="test")
+
+
+def open_page() -> AppTest:
+    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=300)
+    app.switch_page(PAGE)
+    return app.run()
+
+
+def run_until(app: AppTest, done, timeout: float = 300) -> AppTest:
+    """Rerun the page while the background job works, until ``done(app)``."""
+    deadline = time.time() + timeout
+    while not done(app):
+        assert time.time() < deadline, "the page never finished"
+        time.sleep(1)
+        app.run()
+    return app
+
+
+def test_the_mistakes_open_cell_by_cell_worst_first(recorded_run):
+    app = open_page()
+    assert not app.exception
+    app.selectbox(key="p13:run").set_value(recorded_run["id"]).run()
+    app.button(key="p13:analyse").click().run()
+    run_until(app, lambda a: any(s.key == "p13:cell" for s in a.selectbox))
+    assert not app.exception and not app.error
+
+    cell = app.selectbox(key="p13:cell")
+    assert cell.options[0].startswith("All validation images")
+    mistaken = [o for o in cell.options if "mistaken" in o]
+    assert mistaken and cell.value == mistaken[0]  # the first confusion opens by itself
+    n = int(mistaken[0].split("(")[1].split(",")[0])
+    tiles = [c.value for c in app.caption if "· loss" in c.value]
+    assert len(tiles) == min(n, 12)
+    losses = [float(t.rsplit("loss ", 1)[1]) for t in tiles]
+    assert losses == sorted(losses, reverse=True)
+
+    cell.set_value(cell.options[0]).run()
+    tiles = [c.value for c in app.caption if "· loss" in c.value]
+    assert len(tiles) == 12  # every validation image, the 12 worst shown
+    assert any(t.key.startswith("p13:cam-") for t in app.toggle)  # Grad-CAM on demand
+
+
+def test_the_history_lists_runs_and_compares_two(recorded_run):
+    app = open_page()
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert recorded_run["id"] in set(table["id"])
+    if len(table[table["kind"] == "train"]) >= 2:
+        assert app.selectbox(key="p13:cmp-a") and app.selectbox(key="p13:cmp-b")
+    assert app.button(key="p13:rerun")

@@ -1,0 +1,67 @@
+"""Presets and the accuracy/speed comparison, measured on real photos on this machine."""
+
+from __future__ import annotations
+
+import pytest
+
+from cvlib.compare import (
+    PresetReport,
+    compare_presets,
+    pareto_front,
+    recommend,
+    save_pick,
+)
+from cvlib.data import load_dataset, studio_home
+from cvlib.errors import StudioError
+from cvlib.presets import PRESETS, WORKSHOP_PRESETS, get_preset, list_presets
+from cvlib.registry import get_spec
+
+
+def report(name: str, accuracy: float, ms: float, n_valid: int = 32) -> PresetReport:
+    """A measured row, as compare_presets returns it (only the compared fields matter)."""
+    return PresetReport(preset=name, architecture="efficientnet_lite0", image_size=224,
+                        accuracy=accuracy, n_valid=n_valid, ms_torch=ms, ms_onnx=None,
+                        size_mb=13.7, onnx_mb=None, params=3_400_000, train_s=1.0,
+                        model_dir="")
+
+
+def test_presets_go_from_cheapest_to_most_expensive_and_all_work_offline():
+    assert list_presets() == ["small", "fast", "balanced", "accurate"]
+    pixels = [p.image_size ** 2 * get_spec(p.architecture).params for p in PRESETS.values()]
+    assert pixels == sorted(pixels)
+    assert all(get_spec(p.architecture).lite_index is not None for p in PRESETS.values())
+    assert set(WORKSHOP_PRESETS) <= set(PRESETS)
+    config = get_preset("balanced").config("full", epochs=1)
+    assert (config.architecture, config.image_size, config.mode, config.epochs) == (
+        "efficientnet_lite1", 240, "full", 1)
+    with pytest.raises(StudioError, match="Presets: small, fast"):
+        get_preset("huge")
+
+
+def test_the_pareto_front_keeps_only_models_nothing_beats_on_both_counts():
+    rows = [report("small", 0.84, 10), report("fast", 0.88, 20),
+            report("balanced", 0.86, 35), report("accurate", 0.94, 50)]
+    assert [r.preset for r in pareto_front(rows)] == ["small", "fast", "accurate"]
+
+
+def test_the_recommendation_is_the_fastest_within_one_validation_image_of_the_best():
+    rows = [report("fast", 29 / 32, 20), report("accurate", 30 / 32, 50)]
+    pick = recommend(rows)
+    assert pick.preset == "fast"  # 1 photo in 32 is 3.1 points: the gap is one photo
+    assert "2.5× faster" in pick.reason
+    rows = [report("fast", 28 / 32, 20), report("accurate", 30 / 32, 50)]
+    assert recommend(rows).preset == "accurate"
+
+
+def test_comparing_a_preset_on_real_photos_measures_it_here(groceries4, trained_model_dir,
+                                                            tmp_path):
+    dataset = load_dataset(groceries4)
+    (fast,) = compare_presets(dataset, ["fast"], onnx=False, repeats=3,
+                              out_root=tmp_path / "compare")
+    assert fast.accuracy >= 0.8 and fast.n_valid == 32
+    assert fast.ms_torch > 0 and fast.ms_onnx is None
+    assert 3_000_000 < fast.params < 5_000_000
+    assert 10 < fast.size_mb < 20
+    kept = save_pick(fast, "groceries-fast")
+    assert kept == studio_home() / "models" / "groceries-fast"
+    assert sorted(p.name for p in kept.iterdir()) == ["model.json", "model.safetensors"]

@@ -1,0 +1,202 @@
+"""The live scorer keeps up with a camera by scoring only the newest frame, never a queue.
+
+Frames are real groceries photos on a 640x480 canvas, scored by a real quick-trained model
+on ONNX Runtime, exactly as the WebRTC callback of page 00 feeds them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cvlib.errors import StudioError
+from cvlib.stream import (
+    LatestFrameScorer,
+    draw_result,
+    ice_servers_from_env,
+    is_secure_context,
+)
+
+
+@pytest.fixture(scope="module")
+def predictor(trained_model_dir: Path):
+    from cvlib.inference import Predictor
+
+    return Predictor.load(trained_model_dir, "onnx")
+
+
+def frame_of(photo: Path) -> np.ndarray:
+    """A webcam-sized frame showing one product photo in the middle."""
+    canvas = Image.new("RGB", (640, 480), (120, 120, 120))
+    canvas.paste(Image.open(photo).convert("RGB").resize((400, 400)), (120, 40))
+    return np.asarray(canvas)
+
+
+@pytest.fixture(scope="module")
+def frames(groceries4: Path) -> dict[str, np.ndarray]:
+    """One frame per class, from a photo the model classifies correctly."""
+    return {cls: frame_of(sorted((groceries4 / cls).glob("*.jpg"))[1])
+            for cls in ("juice", "milk")}
+
+
+def wait_until(condition, timeout: float = 60) -> None:
+    """Poll ``condition`` until it holds (the scorer works on its own thread)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached within {timeout} s")
+        time.sleep(0.02)
+
+
+def wait_until_idle(scorer: LatestFrameScorer) -> None:
+    """Until the worker has scored the last frame offered."""
+    wait_until(lambda: (s := scorer.stats()).processed + s.dropped == s.received)
+
+
+def test_a_burst_of_frames_is_skipped_not_queued_and_the_newest_is_scored(predictor, frames):
+    scorer = LatestFrameScorer(predictor)
+    for _ in range(40):
+        scorer.submit(frames["milk"])
+    scorer.submit(frames["juice"])
+    wait_until_idle(scorer)
+    stats = scorer.stats()
+    assert stats.received == 41
+    assert stats.processed < 10, "frames that arrived while busy were skipped"
+    assert stats.processed + stats.dropped == 41
+    assert scorer.latest().label == "juice", "the last frame offered is the one scored last"
+    scorer.close()
+
+
+def test_a_paced_stream_reports_frame_rate_latency_and_delay(predictor, frames):
+    scorer = LatestFrameScorer(predictor)
+    start = time.monotonic()
+    for i in range(45):
+        time.sleep(max(0.0, start + i / 15 - time.monotonic()))
+        out = scorer.annotate(frames["milk"])
+        assert out.shape == frames["milk"].shape and out.dtype == np.uint8
+    wait_until_idle(scorer)
+    stats = scorer.stats()
+    assert stats.processed >= 3
+    assert stats.processed_fps > 0 and stats.latency_ms > 0 and stats.delay_ms >= stats.latency_ms
+    result = scorer.latest()
+    assert result.label == "milk" and 0.5 < result.probability <= 1
+    assert [c for c, _ in result.top][:1] == ["milk"] and len(result.top) == 4
+    scorer.close()
+
+
+def test_the_label_is_drawn_on_the_frame(predictor, frames):
+    scorer = LatestFrameScorer(predictor)
+    waiting = draw_result(frames["milk"], None, scorer.stats())
+    scorer.submit(frames["milk"])
+    wait_until_idle(scorer)
+    labelled = draw_result(frames["milk"], scorer.latest(), scorer.stats())
+    banner = (slice(0, 40), slice(0, 200))
+    assert (labelled[banner] != frames["milk"][banner]).any()
+    assert (labelled[banner] != waiting[banner]).any(), "the text changed with the result"
+    assert (labelled[300:] == frames["milk"][300:]).all(), "the rest of the picture is intact"
+    scorer.close()
+
+
+def test_grad_cam_on_the_stream_is_refreshed_at_most_as_often_as_asked(
+        predictor, frames, trained_model_dir):
+    from cvlib.explain import GradCam
+
+    cam = GradCam.load(trained_model_dir)
+    calls = []
+
+    def explain(image, class_index):
+        calls.append(time.monotonic())
+        return cam.heatmap(image, class_index)
+
+    scorer = LatestFrameScorer(predictor, explain=explain, explain_every_s=60)
+    for _ in range(3):
+        scorer.submit(frames["juice"])
+        wait_until_idle(scorer)
+    assert len(calls) == 1, "one explanation per minute at most"
+    heatmap = scorer.latest().heatmap
+    assert heatmap is not None and heatmap.shape == (224, 224)
+    shown = scorer.annotate(frames["juice"])
+    assert (shown[300:] != frames["juice"][300:]).any(), "the heatmap is blended in"
+    scorer.close()
+
+
+def test_switching_model_clears_old_results(predictor, frames, trained_model_dir):
+    from cvlib.inference import Predictor
+
+    scorer = LatestFrameScorer(predictor)
+    scorer.submit(frames["milk"])
+    wait_until_idle(scorer)
+    scorer.use(predictor)
+    assert scorer.latest() is not None, "the same model again changes nothing"
+    scorer.use(Predictor.load(trained_model_dir, "torch"))
+    assert scorer.latest() is None
+    scorer.submit(frames["milk"])
+    wait_until_idle(scorer)
+    assert scorer.latest().label == "milk"
+    scorer.close()
+
+
+def test_the_worker_thread_ends_when_frames_stop_and_restarts_with_them(predictor, frames):
+    scorer = LatestFrameScorer(predictor, idle_exit_s=0.2)
+    scorer.submit(frames["milk"])
+    wait_until_idle(scorer)
+    time.sleep(0.6)
+    assert not any(t.name == "latest-frame-scorer" and t.is_alive()
+                   for t in threading.enumerate() if t is not threading.current_thread())
+    scorer.submit(frames["juice"])
+    wait_until_idle(scorer)
+    assert scorer.latest().label == "juice"
+    scorer.close()
+
+
+def test_a_frame_that_cannot_be_scored_is_reported_and_the_stream_goes_on(predictor, frames):
+    scorer = LatestFrameScorer(predictor)
+    scorer.submit(np.zeros((480, 640, 3), dtype=np.float64))
+    wait_until(lambda: scorer.error is not None)
+    assert isinstance(scorer.error, TypeError)
+    shown = scorer.annotate(frames["juice"])
+    assert shown.shape == frames["juice"].shape
+    wait_until(lambda: scorer.latest() is not None)
+    assert scorer.error is None and scorer.latest().label == "juice"
+    scorer.close()
+
+
+def test_no_ice_servers_unless_configured():
+    assert ice_servers_from_env({}) == []
+    assert ice_servers_from_env({"CVLIB_STUN_URL": "stun:stun.example.org:3478"}) == [
+        {"urls": ["stun:stun.example.org:3478"]}]
+    turn = {"CVLIB_TURN_URL": "turn:turn.example.org:3478", "CVLIB_TURN_USERNAME": "u",
+            "CVLIB_TURN_CREDENTIAL": "s"}
+    assert ice_servers_from_env(turn) == [
+        {"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "s"}]
+    assert ice_servers_from_env({"CVLIB_ICE_SERVERS": "[]", **turn}) == []
+    custom = '[{"urls": ["stun:a:1", "stun:b:2"]}]'
+    assert ice_servers_from_env({"CVLIB_ICE_SERVERS": custom}) == [
+        {"urls": ["stun:a:1", "stun:b:2"]}]
+
+
+@pytest.mark.parametrize("env", [
+    {"CVLIB_ICE_SERVERS": "not json"},
+    {"CVLIB_ICE_SERVERS": '{"urls": "stun:a"}'},
+    {"CVLIB_TURN_URL": "turn:t:3478"},
+])
+def test_a_wrong_ice_setting_is_a_clear_error(env):
+    with pytest.raises(StudioError, match="CVLIB_"):
+        ice_servers_from_env(env)
+
+
+@pytest.mark.parametrize(("url", "secure"), [
+    ("https://studio.example.org/Live_scoring", True),
+    ("http://localhost:8501/Live_scoring", True),
+    ("http://127.0.0.2:8501/", True),
+    ("http://[::1]:8501/", True),
+    ("http://192.168.1.20:8501/Live_scoring", False),
+    (None, None),
+])
+def test_camera_needs_a_secure_context(url, secure):
+    assert is_secure_context(url) is secure

@@ -1,0 +1,109 @@
+"""Two people on one studio server, in two real browser sessions, training at the same time.
+
+Each session sees only its own progress and result; pressing Stop in one stops only that
+one, and the other trains to the end.  Driven in Debian's Chromium through Playwright (the
+test skips without it), on a Streamlit server with a fresh studio home.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.browser import launch_chromium, page_exceptions, streamlit_server, wait_for_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+PAGE_PATH = "Training_introduction"
+TIMEOUT_MS = 90_000
+
+
+def open_training_page(browser, url: str):
+    """A new browser session (its own cookies and tab) on page 01."""
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.goto(f"{url}/{PAGE_PATH}", timeout=TIMEOUT_MS)
+    wait_for_app(page, TIMEOUT_MS)
+    page.get_by_text("Workshop preset").first.wait_for(timeout=TIMEOUT_MS)
+    return page
+
+
+def choose_workshop_preset(page, mode: str, epochs: int | None = None) -> None:
+    """Turn the workshop preset on, then pick the training mode (and epochs)."""
+    page.get_by_text("Workshop preset").first.click()
+    wait_for_app(page, TIMEOUT_MS)
+    if mode == "full":
+        radio = page.locator("[data-testid='stRadio']").filter(has_text="Training mode")
+        radio.get_by_text("full", exact=True).click()
+        wait_for_app(page, TIMEOUT_MS)
+    if epochs is not None:
+        box = page.get_by_label("Epochs (full mode)")
+        box.fill(str(epochs))
+        box.press("Enter")
+        wait_for_app(page, TIMEOUT_MS)
+
+
+def press(page, name: str) -> None:
+    """Click a button by its label."""
+    page.get_by_role("button", name=name).click()
+
+
+def shows(page, text: str) -> bool:
+    """Whether ``text`` is visible anywhere on the page now."""
+    return page.get_by_text(text).first.is_visible()
+
+
+def running(page) -> bool:
+    """Whether the page shows a training progress bar."""
+    return page.locator("[data-testid='stProgress']").count() > 0
+
+
+def wait_until_working(page, timeout_s: float = TIMEOUT_MS / 1000) -> str:
+    """Wait until the job is past its start (libraries loaded, images being processed).
+
+    Returns the progress text then shown, e.g. ``"features · 12 s"``.
+    """
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        texts = page.locator("[data-testid='stProgress']").all_inner_texts()
+        if texts and not texts[0].startswith("waiting"):
+            return texts[0]
+        time.sleep(0.5)
+    raise AssertionError("the training never got past its start")
+
+
+def session_id(page) -> str:
+    """The session id the studio keeps in the URL (``?sid=``)."""
+    return parse_qs(urlsplit(page.url).query)["sid"][0]
+
+
+def test_two_sessions_train_at_once_and_a_stop_in_one_leaves_the_other(tmp_path: Path):
+    from playwright.sync_api import sync_playwright
+
+    with streamlit_server(tmp_path) as url, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        stopper = open_training_page(browser, url)
+        finisher = open_training_page(browser, url)
+        assert session_id(stopper) != session_id(finisher)
+        choose_workshop_preset(stopper, "full", epochs=30)
+        choose_workshop_preset(finisher, "quick")
+
+        press(finisher, "▶ Train")
+        press(stopper, "▶ Train")
+        wait_until_working(stopper)
+        assert running(finisher), "the quick training ended before the other was stopped"
+        press(stopper, "⏹ Stop")
+
+        stopper.get_by_text("Stopped on request").wait_for(timeout=TIMEOUT_MS)
+        assert not shows(finisher, "Stopped on request")
+
+        finisher.get_by_text("Validation accuracy").wait_for(timeout=TIMEOUT_MS)
+        assert not running(finisher)
+        assert not shows(finisher, "Stopped on request")
+        time.sleep(2)  # the stopped session keeps polling nothing: give it a chance to err
+        assert shows(stopper, "Stopped on request")
+        assert not shows(stopper, "Validation accuracy")
+        assert not running(stopper)
+        assert page_exceptions(stopper) == [] and page_exceptions(finisher) == []
+        browser.close()
