@@ -8,9 +8,12 @@ stream itself is tested in a real browser (tests/test_webrtc_browser.py).
 from __future__ import annotations
 
 import io
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 from skimage import data as skdata
 from streamlit.testing.v1 import AppTest
@@ -80,13 +83,16 @@ def test_uploaded_espresso_on_pytorch_engine_is_espresso():
     assert top_label(app) == "espresso"
 
 
-def test_a_saved_model_scores_a_groceries_photo(trained_model_dir, groceries4,
-                                                studio_home_for_tests):
-    import shutil
+@pytest.fixture()
+def saved_model(trained_model_dir: Path, studio_home_for_tests: Path) -> Iterator[Path]:
+    """The trained model saved under the studio home (as page 01 saves), for one test."""
+    saved = Path(shutil.copytree(trained_model_dir,
+                                 studio_home_for_tests / "models" / "groceries4-lite0"))
+    yield saved
+    shutil.rmtree(saved)
 
-    saved = studio_home_for_tests / "models" / "groceries4-lite0"
-    if not saved.exists():
-        shutil.copytree(trained_model_dir, saved)
+
+def test_a_saved_model_scores_a_groceries_photo(saved_model, groceries4):
     app = open_page()
     labels = app.selectbox(key="p00:model").options
     assert "Saved · groceries4-lite0" in labels

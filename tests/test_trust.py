@@ -5,9 +5,10 @@ Two kinds of check.  The source rules scan every module of the app (``app.py``, 
 ``torch.load`` only with ``weights_only=True``; nothing that unpickles; YAML only through
 a safe loader; every image through :func:`cvlib.images.load_image`; every archive through
 :mod:`cvlib.archive`; no ``eval``/``exec``/``shell=True``; uploaded file names never
-turned into paths.  The behaviour tests then hand the studio a model folder booby-trapped
-with a pickle that would create a marker file when unpickled: loading must fail with a
-readable :class:`~cvlib.errors.ModelFormatError`, and the marker must never appear.
+turned into paths; every file written atomically through :mod:`cvlib.persist`.  The
+behaviour tests then hand the studio a model folder booby-trapped with a pickle that would
+create a marker file when unpickled: loading must fail with a readable
+:class:`~cvlib.errors.ModelFormatError`, and the marker must never appear.
 """
 
 from __future__ import annotations
@@ -210,6 +211,21 @@ def path_building_ancestor(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> as
     return None
 
 
+def rule_writes_are_atomic(tree: ast.AST) -> Iterator[tuple[ast.AST, str]]:
+    """Files are written through cvlib.persist (temporary file, fsync, rename), so a kill
+    mid-write never leaves half a file where a whole one was."""
+    for call in calls(tree):
+        name = call_name(call)
+        if name in ("write_text", "write_bytes"):
+            yield call, "a plain write (use cvlib.persist.atomic_write_*)"
+        if name == "open":
+            mode = keyword(call, "mode") or next(
+                (arg for arg in call.args if isinstance(arg, ast.Constant)
+                 and isinstance(arg.value, str) and set(arg.value) <= set("rwabxt+")), None)
+            if isinstance(mode, ast.Constant) and set(str(mode.value)) & set("wax+"):
+                yield call, "a file opened for writing (use cvlib.persist.atomic_write_*)"
+
+
 RULES: dict[str, Callable[[ast.AST], Iterator[tuple[ast.AST, str]]]] = {
     "torch_load": rule_torch_load,
     "no_unpickling": rule_no_unpickling,
@@ -218,8 +234,16 @@ RULES: dict[str, Callable[[ast.AST], Iterator[tuple[ast.AST, str]]]] = {
     "one_archive_module": rule_one_archive_module,
     "no_code_from_data": rule_no_code_from_data,
     "upload_names_are_not_paths": rule_upload_names_are_not_paths,
+    "writes_are_atomic": rule_writes_are_atomic,
 }
-EXEMPT = {"one_image_loader": {IMAGE_LOADER}, "one_archive_module": {ARCHIVE_MODULE}}
+EXEMPT = {
+    "one_image_loader": {IMAGE_LOADER},
+    "one_archive_module": {ARCHIVE_MODULE},
+    # persist.py is the atomic writer; archive.py writes into a staging folder that is
+    # renamed into place whole; serving.py writes its server log and, inside a staging
+    # folder, its environment's marker.
+    "writes_are_atomic": {"cvlib/persist.py", ARCHIVE_MODULE, "cvlib/serving.py"},
+}
 
 
 def check_source(text: str, rule: str, file: str = "<test>") -> list[Violation]:
@@ -263,6 +287,9 @@ def test_the_scan_covers_the_app_the_pages_the_ui_and_the_library():
     ("one_archive_module", "zipfile.ZipFile(f).extractall(dest)", "extract_zip(f, dest)"),
     ("no_code_from_data", "eval(text)", "model.eval()"),
     ("no_code_from_data", "subprocess.run(cmd, shell=True)", "subprocess.run([exe, arg])"),
+    ("writes_are_atomic", "path.write_text(text)", "atomic_write_text(path, text)"),
+    ("writes_are_atomic", "open(path, 'w')", "open(path, encoding='utf-8')"),
+    ("writes_are_atomic", "path.open(mode='ab')", "path.open('rb')"),
     ("upload_names_are_not_paths",
      "up = st.file_uploader('x')\nPath(home / up.name).write_bytes(up.getvalue())",
      "up = st.file_uploader('x')\nload_image(up.getvalue(), up.name)"),

@@ -54,7 +54,7 @@ def read_status(page) -> dict | None:
     return None
 
 
-def drive(url: str, wait_s: float, min_scored: int) -> dict:
+def drive(url: str, wait_s: float, min_scored: int, screenshot: str | None) -> dict:
     """Open page 00, press START in the stream's iframe, wait for scored frames."""
     from playwright.sync_api import sync_playwright
 
@@ -75,6 +75,8 @@ def drive(url: str, wait_s: float, min_scored: int) -> dict:
                 break
             time.sleep(1)
         video = stream.locator("video").first
+        if screenshot:
+            video.screenshot(path=screenshot)
         size = video.evaluate("v => [v.videoWidth, v.videoHeight, v.currentTime]")
         result = {"status": status, "video": size, "exceptions": page_exceptions(page),
                   "url": page.url}
@@ -88,13 +90,14 @@ def main() -> None:
     parser.add_argument("--home", required=True, help="studio home for the server")
     parser.add_argument("--wait", type=float, default=180)
     parser.add_argument("--min-scored", type=int, default=10)
+    parser.add_argument("--screenshot", help="save the annotated video frame here (PNG)")
     args = parser.parse_args()
     loopback_only()
     os.environ["CVLIB_ICE_SERVERS"] = "[]"
     result: dict = {"interfaces": interfaces()}
     try:
         with streamlit_server(Path(args.home), host=HOST) as url:
-            result.update(drive(url, args.wait, args.min_scored))
+            result.update(drive(url, args.wait, args.min_scored, args.screenshot))
     except Exception as exc:  # noqa: BLE001 - reported to the test as JSON
         result["error"] = f"{type(exc).__name__}: {exc}"
     print(json.dumps(result))
