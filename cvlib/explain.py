@@ -134,13 +134,31 @@ def colorize(heatmap: np.ndarray) -> np.ndarray:
     return (rgb * 255).astype(np.uint8)
 
 
+def heatmap_layer(heatmap: np.ndarray, cfg: Preprocessing, size: tuple[int, int]
+                  ) -> tuple[tuple[int, int, int, int], np.ndarray]:
+    """The coloured heatmap sized for a (width, height) image, and the box it covers.
+
+    Computed once per heatmap, it can be blended into many video frames cheaply.
+    """
+    box = heatmap_box(cfg, size)
+    colours = Image.fromarray(colorize(heatmap)).resize(
+        (box[2] - box[0], box[3] - box[1]), Image.Resampling.BILINEAR)
+    return box, np.asarray(colours)
+
+
+def blend_layer(pixels: np.ndarray, layer: tuple[tuple[int, int, int, int], np.ndarray],
+                alpha: float = 0.45) -> np.ndarray:
+    """Blend a :func:`heatmap_layer` into an RGB array (a new array; the input is kept)."""
+    (left, top, right, bottom), colours = layer
+    out = pixels.copy()
+    region = out[top:bottom, left:right].astype(np.float32)
+    out[top:bottom, left:right] = (region * (1 - alpha) + colours * alpha).astype(np.uint8)
+    return out
+
+
 def overlay_heatmap(image: Image.Image, heatmap: np.ndarray, cfg: Preprocessing,
                     alpha: float = 0.45) -> Image.Image:
     """``image`` with the coloured heatmap blended over the region the model saw."""
-    base = image.convert("RGB")
-    box = heatmap_box(cfg, base.size)
-    colours = Image.fromarray(colorize(heatmap)).resize(
-        (box[2] - box[0], box[3] - box[1]), Image.Resampling.BILINEAR)
-    region = base.crop(box)
-    base.paste(Image.blend(region, colours, alpha), box[:2])
-    return base
+    pixels = np.asarray(image.convert("RGB"))
+    layer = heatmap_layer(heatmap, cfg, (pixels.shape[1], pixels.shape[0]))
+    return Image.fromarray(blend_layer(pixels, layer, alpha))

@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from cvlib.errors import StudioError
-from cvlib.explain import overlay_heatmap
+from cvlib.explain import blend_layer, heatmap_layer
 from cvlib.preprocess import Preprocessing, top_k
 
 
@@ -123,6 +123,7 @@ class LatestFrameScorer:
         self._error: BaseException | None = None
         self._worker: threading.Thread | None = None
         self._closed = False
+        self._drawings: dict[str, tuple[tuple, Any]] = {}
 
     def use(self, predictor: ScoresImages, explain: Explain | None = None) -> None:
         """Switch model (or explanation) without stopping the stream; old results are cleared.
@@ -150,7 +151,25 @@ class LatestFrameScorer:
     def annotate(self, frame: np.ndarray) -> np.ndarray:
         """Submit ``frame`` and return it drawn with the latest label, heatmap and stats."""
         self.submit(frame)
-        return draw_result(frame, self.latest(), self.stats(), self.preprocessing, self.error)
+        with self._lock:
+            result, error, cfg = self._latest, self._error, self._predictor.preprocessing
+        pixels = frame.copy()
+        size = (frame.shape[1], frame.shape[0])
+        if result is not None and result.heatmap is not None:
+            layer = self._cached("heatmap", (id(result.heatmap), size),
+                                 lambda: heatmap_layer(result.heatmap, cfg, size))
+            pixels = blend_layer(pixels, layer)
+        banner = self._cached("banner", (id(result), id(error), size[1]),
+                              lambda: render_banner(result, self.stats(), error, size[1]))
+        return paste_banner(pixels, banner)
+
+    def _cached(self, name: str, key: tuple, make: Callable[[], Any]) -> Any:
+        """Recompute a drawing only when what it shows changed (used by the video thread)."""
+        cached = self._drawings.get(name)
+        if cached is None or cached[0] != key:
+            cached = (key, make())
+            self._drawings[name] = cached
+        return cached[1]
 
     @property
     def preprocessing(self) -> Preprocessing:
@@ -268,20 +287,13 @@ def _fonts(height: int) -> _Fonts:
     return _FONTS[size]
 
 
-def draw_result(frame: np.ndarray, result: FrameResult | None, stats: StreamStats,
-                preprocessing: Preprocessing | None = None,
-                error: BaseException | None = None) -> np.ndarray:
-    """The frame with the label, its probability, frames/s and delay drawn on top.
+def render_banner(result: FrameResult | None, stats: StreamStats,
+                  error: BaseException | None, frame_height: int) -> np.ndarray:
+    """The black box with the label, its probability, frames/s and delay, as RGB pixels.
 
-    With a heatmap in ``result`` (and the model's ``preprocessing`` to place it), the
-    Grad-CAM colours are blended in first; an ``error`` replaces the label.
+    Rendering text costs a few milliseconds, so the scorer renders it once per result and
+    pastes the same pixels into every frame until the next result.
     """
-    if result is not None and result.heatmap is not None and preprocessing is not None:
-        image = overlay_heatmap(Image.fromarray(frame), result.heatmap, preprocessing)
-    else:
-        image = Image.fromarray(frame)
-    draw = ImageDraw.Draw(image)
-    fonts = _fonts(image.height)
     if error is not None:
         label = f"cannot score: {error}"[:60]
     elif result is None:
@@ -289,13 +301,24 @@ def draw_result(frame: np.ndarray, result: FrameResult | None, stats: StreamStat
     else:
         label = f"{result.label}  {result.probability:.0%}"
     info = f"{stats.processed_fps:.1f} frames/s scored · {stats.delay_ms:.0f} ms delay"
+    fonts = _fonts(frame_height)
     pad = fonts.label.size // 3
-    box = draw.textbbox((pad, pad), label, font=fonts.label)
-    info_box = draw.textbbox((pad, box[3] + pad), info, font=fonts.small)
-    draw.rectangle((0, 0, max(box[2], info_box[2]) + pad, info_box[3] + pad), fill=(0, 0, 0))
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    box = measure.textbbox((pad, pad), label, font=fonts.label)
+    info_box = measure.textbbox((pad, box[3] + pad), info, font=fonts.small)
+    banner = Image.new("RGB", (max(box[2], info_box[2]) + pad, info_box[3] + pad))
+    draw = ImageDraw.Draw(banner)
     draw.text((pad, pad), label, font=fonts.label, fill=(255, 255, 255))
     draw.text((pad, box[3] + pad), info, font=fonts.small, fill=(180, 255, 180))
-    return np.asarray(image)
+    return np.asarray(banner)
+
+
+def paste_banner(pixels: np.ndarray, banner: np.ndarray) -> np.ndarray:
+    """``pixels`` with the banner in the top-left corner (cut to fit small frames)."""
+    out = pixels if pixels.flags.writeable else pixels.copy()
+    height, width = min(banner.shape[0], out.shape[0]), min(banner.shape[1], out.shape[1])
+    out[:height, :width] = banner[:height, :width]
+    return out
 
 
 ICE_ENV_JSON = "CVLIB_ICE_SERVERS"

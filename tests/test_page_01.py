@@ -22,7 +22,7 @@ def test_quick_training_on_real_photos_shows_validation_results(groceries4):
     at.radio(key="p01:source").set_value("A folder on this machine").run()
     at.text_input(key="p01:folder").set_value(str(groceries4)).run()
     at.toggle(key="p01:workshop").set_value(True).run()
-    assert at.selectbox(key="p01:arch").value == "efficientnet_lite0"
+    assert "efficientnet_lite0" in at.info[0].value
     at.button(key="p01-train").click().run()
     run_until(at, lambda a: "Validation accuracy" in metric_values(a))
     assert not at.exception

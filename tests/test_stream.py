@@ -17,7 +17,6 @@ from PIL import Image
 from cvlib.errors import StudioError
 from cvlib.stream import (
     LatestFrameScorer,
-    draw_result,
     ice_servers_from_env,
     is_secure_context,
 )
@@ -89,16 +88,18 @@ def test_a_paced_stream_reports_frame_rate_latency_and_delay(predictor, frames):
     scorer.close()
 
 
-def test_the_label_is_drawn_on_the_frame(predictor, frames):
+def test_the_label_is_drawn_on_a_copy_of_the_frame(predictor, frames):
     scorer = LatestFrameScorer(predictor)
-    waiting = draw_result(frames["milk"], None, scorer.stats())
-    scorer.submit(frames["milk"])
+    frame = frames["milk"].copy()
+    original = frame.copy()
+    waiting = scorer.annotate(frame)
     wait_until_idle(scorer)
-    labelled = draw_result(frames["milk"], scorer.latest(), scorer.stats())
+    labelled = scorer.annotate(frame)
     banner = (slice(0, 40), slice(0, 200))
-    assert (labelled[banner] != frames["milk"][banner]).any()
+    assert (labelled[banner] != frame[banner]).any()
     assert (labelled[banner] != waiting[banner]).any(), "the text changed with the result"
-    assert (labelled[300:] == frames["milk"][300:]).all(), "the rest of the picture is intact"
+    assert (labelled[300:] == frame[300:]).all(), "the rest of the picture is intact"
+    assert (frame == original).all(), "the frame being scored is never drawn on"
     scorer.close()
 
 

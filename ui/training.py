@@ -41,27 +41,23 @@ def _fill_widgets(page: str, values: dict[str, Any]) -> None:
         st.session_state[key(page, "size")] = get_spec(values["architecture"]).input_size
 
 
-def _on_workshop_toggle(page: str, workshop: dict[str, Any]) -> None:
-    """Switching the workshop preset on fills its values; off restores the defaults."""
-    from cvlib.train_config import TrainConfig
-
-    on = st.session_state[key(page, "workshop")]
-    _fill_widgets(page, workshop if on else _config_dict(TrainConfig()))
-
-
 def training_settings(page: str, *, workshop: dict[str, Any] | None = None):
     """Widgets for every training setting, with CPU-friendly defaults; returns a TrainConfig.
 
-    ``workshop`` is a preset that finishes in under two minutes on a laptop CPU; a toggle
-    fills the widgets with it.
+    ``workshop`` is a preset that finishes in under two minutes on a laptop CPU: while its
+    toggle is on, the preset is used as it is and the widgets are hidden, so a quick click
+    on Train can never mix preset and widget values.
     """
     from cvlib.train_config import TrainConfig
 
+    if workshop and st.toggle("Workshop preset (under 2 minutes on a laptop CPU)",
+                              key=key(page, "workshop")):
+        config = TrainConfig(**workshop)
+        st.info(f"Workshop preset: **{config.mode}** training of **{config.architecture}** at "
+                f"{config.preprocessing().image_size} px. Switch it off to choose.")
+        return config
     if key(page, "mode") not in st.session_state:
         _fill_widgets(page, _config_dict(TrainConfig()))
-    if workshop:
-        st.toggle("Workshop preset (under 2 minutes on a laptop CPU)", key=key(page, "workshop"),
-                  on_change=_on_workshop_toggle, args=(page, workshop))
     models = list_models()
     c1, c2, c3 = st.columns(3)
     mode = c1.radio("Training mode", ["quick", "full"], key=key(page, "mode"), help=MODE_HELP,
