@@ -7,6 +7,7 @@ import streamlit as st
 from cvlib.data import load_dataset
 from ui.common import guarded, key, next_step, page_header, session_owner, show_error
 from ui.datasets import dataset_picker, dataset_summary, sample_grid
+from ui.health import health_gate
 from ui.multilabel import (
     label_sets,
     results_grid,
@@ -61,6 +62,7 @@ if dataset is not None and not dataset.multi_label:
 
 if dataset is not None:
     guarded(dataset_summary)(dataset)
+    guarded(health_gate)(PAGE, dataset)
     with st.expander("Label sets and a few images", expanded=True):
         guarded(label_sets)(dataset)
         guarded(sample_grid)(dataset, per_class=2)

@@ -6,7 +6,8 @@ import streamlit as st
 
 from cvlib.presets import PRESETS, WORKSHOP_PRESETS
 from ui.common import guarded, job_manager, key, next_step, page_header, session_owner
-from ui.datasets import dataset_picker
+from ui.datasets import dataset_picker, dataset_summary
+from ui.health import health_gate
 from ui.plots import accuracy_vs_latency
 from ui.sweep import job_monitor
 from ui.training import with_torch_threads
@@ -35,6 +36,8 @@ st.header("1 · The data")
 dataset = dataset_picker(PAGE, kind="single")
 
 if dataset is not None:
+    guarded(dataset_summary)(dataset)
+    guarded(health_gate)(PAGE, dataset)
     st.header("2 · The presets")
     st.dataframe([{"preset": p.name, "backbone": p.architecture, "image size": p.image_size,
                    "parameters (M)": round(p.params / 1e6, 1), "when": p.purpose}

@@ -91,6 +91,8 @@ def azure_section(folder, kind: str) -> None:
                                                  "azureml:cvlib-serving:<version>",
                                                  Path("<code folder>")))
     client = require_client()
+    if client is None:
+        return
     from cvlib.azure import deploy
 
     if st.button("Deploy", key=f"{PAGE}:deploy", type="primary"):

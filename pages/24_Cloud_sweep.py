@@ -65,10 +65,11 @@ def build_specs():
     return plan, cluster, environment, data_name
 
 
-built = guarded(build_specs)()
-if built:
-    plan, cluster, environment, data_name = built
+def cloud_section(plan, cluster, environment, data_name) -> None:
+    """Submit and follow the sweep; needs a connected workspace."""
     ml = require_client()
+    if ml is None:
+        return
     from cvlib.azure import sweep
 
     if st.button("Upload data and start the sweep", key=f"{PAGE}:submit", type="primary"):
@@ -96,6 +97,11 @@ if built:
 
             dest = studio_home() / "models" / f"sweep-{job_name}"
             run_with_log("Downloading", lambda log: sweep.download_best(ml, job_name, dest))
+
+
+built = guarded(build_specs)()
+if built:
+    guarded(cloud_section)(*built)
 
 next_step("pages/24_Cloud_sweep.py", [
     "Switch sampling to grid and read the YAML: the learning rate becomes a choice list.",

@@ -47,14 +47,16 @@ def client() -> Any | None:
     return st.session_state.get(CLIENT_KEY)
 
 
-def require_client() -> Any:
-    """The connected client, or a message pointing to page 20 (the page stops there)."""
+def require_client() -> Any | None:
+    """The connected client, or None with a message pointing to page 20.
+
+    Callers return early on None; the rest of the page (what to try next) still renders.
+    """
     current = client()
     if current is None:
         st.info("Everything above works without Azure. To create it, connect to a workspace "
                 "on page 20 first.")
         st.page_link("pages/20_Azure_workspace.py", label="Go to 20 Azure workspace")
-        st.stop()
     return current
 
 
