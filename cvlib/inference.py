@@ -8,6 +8,7 @@ agree.  :func:`parity` measures that agreement instead of assuming it.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +23,10 @@ from cvlib.persist import ONNX_FILE, atomic_write_bytes, read_model_meta
 from cvlib.preprocess import Preprocessing, preprocess_batch, probabilities, top_k
 
 ENGINES = ("torch", "onnx")
+ONNX_EXPORT_LOCK = threading.Lock()
+"""``torch.onnx.export`` keeps global state: two exports at once in one process (two browser
+sessions training or exporting together) fail with an AssertionError.  Every export takes
+this lock."""
 
 
 def _imagenet_meta(architecture: str) -> dict[str, Any]:
@@ -160,9 +165,10 @@ def _export_network(network, meta: dict[str, Any]) -> bytes:
     size = Preprocessing.from_dict(meta["preprocessing"]).image_size
     dummy = torch.zeros(1, 3, size, size)
     buffer = io.BytesIO()
-    torch.onnx.export(network.eval(), (dummy,), buffer, input_names=["input"],
-                      output_names=["logits"], opset_version=17, dynamo=False,
-                      dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+    with ONNX_EXPORT_LOCK:
+        torch.onnx.export(network.eval(), (dummy,), buffer, input_names=["input"],
+                          output_names=["logits"], opset_version=17, dynamo=False,
+                          dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
     return buffer.getvalue()
 
 

@@ -6,6 +6,9 @@ linear model with weight decay cannot overfit 100 photos the way a whole network
 The head is fitted full-batch with L-BFGS on standardised features (a multinomial logistic
 regression, or one logistic regression per label for multi-label), then the
 standardisation is folded into the weights so the head works on raw backbone features.
+
+Multi-label presence is better served by :func:`fit_spatial_head`: the same linear scores at
+every position of the feature map, pooled with log-sum-exp (see :mod:`cvlib.heads`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from cvlib.heads import SpatialLSEHead
 from cvlib.progress import Progress
 
 
@@ -83,3 +87,77 @@ def fold_standardisation(head: nn.Linear, mean: torch.Tensor, std: torch.Tensor)
 def head_logits(head: nn.Linear, features: np.ndarray) -> np.ndarray:
     """Logits of a fitted head on cached features (what the saved network computes)."""
     return head(torch.from_numpy(np.asarray(features, np.float32))).numpy()
+
+
+def pooled_features(maps: np.ndarray) -> np.ndarray:
+    """Spatial features ``(N, views, D, h, w)`` averaged over views and positions, ``(N, D)``.
+
+    These are exactly the features global average pooling caches, so a linear probe can be
+    fitted (and a spatial head started) without a second pass through the backbone.
+    """
+    return np.asarray(maps, np.float32).mean(axis=(1, 3, 4))
+
+
+def fit_spatial_head(
+    maps: np.ndarray,
+    targets: np.ndarray,
+    num_classes: int,
+    *,
+    r: float = 6.0,
+    weight_decay: float = 1e-3,
+    label_smoothing: float = 0.0,
+    init: nn.Linear | None = None,
+    max_iter: int = 300,
+    progress: Progress | None = None,
+) -> SpatialLSEHead:
+    """Fit a :class:`SpatialLSEHead` (multi-label, BCE) on feature maps of every view.
+
+    ``maps`` is ``(N, views, D, h, w)``; the logits of an image are the head's pooled logits
+    averaged over its views, as the saved network (inside ``ViewAverage``) computes them.
+    ``init`` is a linear head on average-pooled features (raw, not standardised): with
+    ``r -> 0`` the spatial head equals it, so it is a good start for L-BFGS.  The fit runs
+    on standardised features and the standardisation is folded into the weights after.
+    """
+    n, views, dim = maps.shape[:3]
+    x = torch.from_numpy(np.asarray(maps, np.float32)).flatten(0, 1)
+    mean = x.mean(dim=(0, 2, 3))
+    std = x.std(dim=(0, 2, 3)).clamp_min(1e-6)
+    xs = (x - mean[:, None, None]) / std[:, None, None]
+    del x
+    y = torch.from_numpy(np.asarray(targets, np.float32))
+    head = SpatialLSEHead(dim, num_classes, r)
+    if init is not None:
+        with torch.no_grad():
+            head.weight.copy_(init.weight * std)
+            head.bias.copy_(init.bias + init.weight @ mean)
+    optimizer = torch.optim.LBFGS(head.parameters(), lr=1.0, max_iter=max_iter,
+                                  history_size=20, line_search_fn="strong_wolfe")
+    calls = {"n": 0}
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        logits = head(xs).view(n, views, num_classes).mean(1)
+        loss = _loss(logits, y, True, label_smoothing)
+        loss = loss + 0.5 * weight_decay * head.weight.pow(2).sum()
+        loss.backward()
+        calls["n"] += 1
+        if progress is not None:
+            progress.update(step=min(calls["n"], max_iter))
+        return loss
+
+    if progress is not None:
+        progress.update(stage="fitting spatial head", step=0, total=max_iter)
+    optimizer.step(closure)
+    with torch.no_grad():
+        folded = SpatialLSEHead(dim, num_classes, r)
+        folded.weight.copy_(head.weight / std)
+        folded.bias.copy_(head.bias - (head.weight * mean / std).sum(1))
+    return folded
+
+
+@torch.inference_mode()
+def spatial_head_logits(head: SpatialLSEHead, maps: np.ndarray) -> np.ndarray:
+    """Logits of a spatial head on cached maps ``(N, views, D, h, w)``, averaged over views."""
+    n, views = maps.shape[:2]
+    x = torch.from_numpy(np.asarray(maps, np.float32)).flatten(0, 1)
+    return head(x).view(n, views, -1).mean(1).numpy()

@@ -202,6 +202,12 @@ class LatestFrameScorer:
         delay = 1000 * (now - recent[-1].received) if recent else 0.0
         return StreamStats(fps, latency, delay, *counts)
 
+    @property
+    def running(self) -> bool:
+        """Whether the worker thread is alive (it stops when frames stop coming)."""
+        with self._lock:
+            return self._worker is not None and self._worker.is_alive()
+
     def close(self) -> None:
         """Stop the worker thread (it also stops by itself when frames stop coming)."""
         with self._lock:
