@@ -116,14 +116,14 @@ def fit_spatial_head(
     averaged over its views, as the saved network (inside ``ViewAverage``) computes them.
     ``init`` is a linear head on average-pooled features (raw, not standardised): with
     ``r -> 0`` the spatial head equals it, so it is a good start for L-BFGS.  The fit runs
-    on standardised features and the standardisation is folded into the weights after.
+    on features standardised with the statistics of the average-pooled features (so weight
+    decay means what it means for the linear head) and the standardisation is folded into
+    the weights after.
     """
     n, views, dim = maps.shape[:3]
-    x = torch.from_numpy(np.asarray(maps, np.float32)).flatten(0, 1)
-    mean = x.mean(dim=(0, 2, 3))
-    std = x.std(dim=(0, 2, 3)).clamp_min(1e-6)
-    xs = (x - mean[:, None, None]) / std[:, None, None]
-    del x
+    pooled = torch.from_numpy(pooled_features(maps))
+    mean, std = pooled.mean(0), pooled.std(0).clamp_min(1e-6)
+    xs = (_positions(maps) - mean) / std
     y = torch.from_numpy(np.asarray(targets, np.float32))
     head = SpatialLSEHead(dim, num_classes, r)
     if init is not None:
@@ -136,7 +136,7 @@ def fit_spatial_head(
 
     def closure() -> torch.Tensor:
         optimizer.zero_grad()
-        logits = head(xs).view(n, views, num_classes).mean(1)
+        logits = head.pool(head.scores_of_positions(xs)).view(n, views, num_classes).mean(1)
         loss = _loss(logits, y, True, label_smoothing)
         loss = loss + 0.5 * weight_decay * head.weight.pow(2).sum()
         loss.backward()
@@ -159,5 +159,11 @@ def fit_spatial_head(
 def spatial_head_logits(head: SpatialLSEHead, maps: np.ndarray) -> np.ndarray:
     """Logits of a spatial head on cached maps ``(N, views, D, h, w)``, averaged over views."""
     n, views = maps.shape[:2]
-    x = torch.from_numpy(np.asarray(maps, np.float32)).flatten(0, 1)
-    return head(x).view(n, views, -1).mean(1).numpy()
+    pooled = head.pool(head.scores_of_positions(_positions(maps)))
+    return pooled.view(n, views, -1).mean(1).numpy()
+
+
+def _positions(maps: np.ndarray) -> torch.Tensor:
+    """Maps ``(N, views, D, h, w)`` as position-major rows ``(N * views, h * w, D)``."""
+    x = torch.from_numpy(np.asarray(maps, np.float32))
+    return x.flatten(0, 1).flatten(2).transpose(1, 2).contiguous()

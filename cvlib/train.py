@@ -1,8 +1,8 @@
 """Training, with one API for both modes and both kinds of label.
 
 ``quick`` fits a linear head on cached, view-averaged backbone features: seconds on a laptop
-CPU (multi-label data gets a spatial head by default, :mod:`cvlib.heads`: every position of
-the feature map scored, then pooled with log-sum-exp, started from that linear probe).
+CPU (multi-label data can ask for a spatial head, :mod:`cvlib.heads`: every position of the
+feature map scored, then pooled with log-sum-exp, started from that linear probe).
 ``full`` starts from the linear head and fine-tunes the whole network with fastai (one-cycle,
 frozen-head epochs first, augmentation), keeping the best weights seen on validation: the
 "linear probe, then fine-tune" recipe, which never ends below where it started.  Both return
