@@ -24,14 +24,20 @@ def run_cli(args: list[str], home: Path) -> dict:
     """Run the CLI once; return its JSON plus wall seconds and peak RSS (MB)."""
     env = {**os.environ, "CVLIB_HOME": str(home)}
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "cvlib", *args, "--json"], cwd=REPO,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"command failed: {' '.join(args)}")
-    report = json.loads(out)
+    with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
+        proc = subprocess.Popen([sys.executable, "-m", "cvlib", *args, "--json"], cwd=REPO,
+                                env=env, stdout=out_file, stderr=err_file)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - start
+        out_file.seek(0)
+        err_file.seek(0)
+        out, err = out_file.read(), err_file.read().decode(errors="replace")
+    if proc.returncode != 0:
+        raise SystemExit(f"command failed: {' '.join(args)}\n{err[-2000:]}")
+    if not out.strip():
+        raise SystemExit(f"no output: {err[-3000:]}")
+    report = json.loads(out[out.index(b"{"):] if b"{" in out else out)
     report["bench_wall_s"] = round(wall, 1)
     report["peak_rss_mb"] = round(usage.ru_maxrss / 1024)
     return report

@@ -20,7 +20,6 @@ from torch import nn
 
 from cvlib import models
 from cvlib.errors import ModelFormatError
-from cvlib.heads import SpatialLSEHead, attach_spatial_head
 from cvlib.persist import (
     META_FILE,
     MODEL_FORMAT,
@@ -58,14 +57,9 @@ def build_network(meta: dict[str, Any], *, pretrained: bool = False) -> nn.Modul
     """The network a model folder describes, with random (or ImageNet) weights."""
     net = models.create(meta["architecture"], num_classes=len(meta["classes"]),
                         pretrained=pretrained)
-    head = meta.get("head", {})
-    dropout = float(head.get("dropout", 0.0))
+    dropout = float(meta.get("head", {}).get("dropout", 0.0))
     if hasattr(net, "drop_rate"):
         net.drop_rate = dropout
-    if head.get("type") == "spatial_lse":
-        linear = net.get_classifier()
-        attach_spatial_head(net, SpatialLSEHead(linear.in_features, linear.out_features,
-                                                float(head["r"])))
     views = tuple(meta.get("views", ["identity"]))
     return ViewAverage(net, views) if views != ("identity",) else net
 

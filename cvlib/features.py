@@ -27,37 +27,21 @@ from cvlib.preprocess import Preprocessing, preprocess_batch
 from cvlib.progress import Progress
 
 VIEWS = ("identity", "hflip")
-POOLINGS = ("avg", "spatial")
-"""``avg``: one globally averaged vector per image; ``spatial``: the final feature map per view."""
 
 
 @dataclass(frozen=True)
 class FeatureSpec:
-    """What determines a feature vector: the backbone, the input, the views and the pooling.
-
-    ``pooling="avg"`` averages the final feature map over positions and views (one vector per
-    image); ``"spatial"`` keeps the map of each view, ``(views, D, h, w)``, for heads that
-    score every position (multi-label presence: a small product is not diluted by the rest).
-    """
+    """What determines a feature vector: the backbone, the input and the views averaged."""
 
     architecture: str
     preprocessing: Preprocessing
     views: tuple[str, ...] = ("identity", "hflip")
-    pooling: str = "avg"
-
-    def __post_init__(self) -> None:
-        if self.pooling not in POOLINGS:
-            raise ValueError(f"pooling must be one of {POOLINGS}, not {self.pooling!r}")
 
     @property
     def key(self) -> str:
-        """Folder name of this spec's cache: readable, and unique per setting.
-
-        Average pooling keeps the historical name, so existing caches stay valid.
-        """
+        """Folder name of this spec's cache: readable, and unique per setting."""
         p = self.preprocessing
-        key = f"{self.architecture}-{p.image_size}-{p.resize}-{'+'.join(self.views)}"
-        return key if self.pooling == "avg" else f"{key}-{self.pooling}"
+        return f"{self.architecture}-{p.image_size}-{p.resize}-{'+'.join(self.views)}"
 
 
 def default_cache_dir() -> Path:
@@ -83,33 +67,18 @@ def apply_view(img: Image.Image, view: str) -> Image.Image:
     raise ValueError(f"unknown view {view!r}; known: {VIEWS}")
 
 
-class FeatureMap(torch.nn.Module):
-    """A backbone's final feature map ``(N, D, h, w)``: what global pooling would average."""
-
-    def __init__(self, backbone: torch.nn.Module) -> None:
-        super().__init__()
-        self.backbone = backbone
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.backbone.forward_features(x)
-
-
-def backbone_onnx(architecture: str, image_size: int, pooling: str = "avg") -> Path:
-    """The frozen backbone exported to ONNX once per (architecture, size, pooling), cached.
+def backbone_onnx(architecture: str, image_size: int) -> Path:
+    """The frozen backbone exported to ONNX once per (architecture, size), cached on disk.
 
     On a CPU, ONNX Runtime runs EfficientNet's depthwise convolutions about four times
     faster than eager PyTorch (bench/inference.py), which is most of quick training's time.
-    ``pooling="spatial"`` exports the feature map instead of the pooled vector.
     """
-    suffix = "" if pooling == "avg" else f"-{pooling}"
-    path = studio_home() / "backbones" / f"{architecture}-{image_size}{suffix}.onnx"
+    path = studio_home() / "backbones" / f"{architecture}-{image_size}.onnx"
     with ONNX_EXPORT_LOCK:  # two sessions training at once export one after the other
         if path.is_file():
             return path
         buffer = io.BytesIO()
         backbone = models.create_backbone(architecture).eval()
-        if pooling == "spatial":
-            backbone = FeatureMap(backbone)
         torch.onnx.export(backbone, (torch.zeros(1, 3, image_size, image_size),), buffer,
                           input_names=["input"], output_names=["features"], opset_version=17,
                           dynamo=False, dynamic_axes={"input": {0: "batch"},
@@ -120,23 +89,18 @@ def backbone_onnx(architecture: str, image_size: int, pooling: str = "avg") -> P
 class FeatureExtractor:
     """A frozen backbone that turns images into pooled, view-averaged feature vectors.
 
-    With ``spec.pooling == "spatial"`` it returns each view's feature map instead,
-    ``(N, views, D, h, w)``.  On a GPU it runs in PyTorch (mixed precision, channels-last);
-    on a CPU in ONNX Runtime.
+    On a GPU it runs in PyTorch (mixed precision, channels-last); on a CPU in ONNX Runtime.
     """
 
     def __init__(self, spec: FeatureSpec, *, device: str | None = None) -> None:
         self.spec = spec
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         if self.device == "cuda":
-            backbone = models.create_backbone(spec.architecture).eval()
-            if spec.pooling == "spatial":
-                backbone = FeatureMap(backbone)
-            backbone = backbone.to(self.device)
+            backbone = models.create_backbone(spec.architecture).to(self.device).eval()
             self._run = self._torch_runner(backbone.to(memory_format=torch.channels_last))
         else:
-            self._run = self._onnx_runner(backbone_onnx(
-                spec.architecture, spec.preprocessing.image_size, spec.pooling))
+            self._run = self._onnx_runner(backbone_onnx(spec.architecture,
+                                                        spec.preprocessing.image_size))
 
     def _torch_runner(self, backbone: torch.nn.Module):
         def run(batch: np.ndarray) -> np.ndarray:
@@ -159,22 +123,18 @@ class FeatureExtractor:
         return run
 
     def __call__(self, images: Sequence[Image.Image]) -> np.ndarray:
-        """Features of a batch of images, float32: ``(N, feature_dim)`` averaged over views,
-        or ``(N, views, D, h, w)`` maps with spatial pooling."""
-        per_view = [self._run(preprocess_batch([apply_view(im, view) for im in images],
-                                               self.spec.preprocessing))
-                    for view in self.spec.views]
-        if self.spec.pooling == "spatial":
-            return np.stack(per_view, axis=1).astype(np.float32)
-        return (sum(per_view) / len(self.spec.views)).astype(np.float32)
+        """Features of a batch of images, shape ``(N, feature_dim)``, float32."""
+        total = None
+        for view in self.spec.views:
+            batch = preprocess_batch([apply_view(im, view) for im in images],
+                                     self.spec.preprocessing)
+            feats = self._run(batch)
+            total = feats if total is None else total + feats
+        return (total / len(self.spec.views)).astype(np.float32)
 
 
 class FeatureCache:
-    """Per-image feature vectors on disk, one small ``.npy`` per (spec, image content).
-
-    Feature maps (spatial pooling) are stored as float16: half the disk, and far below the
-    precision a linear head needs.
-    """
+    """Per-image feature vectors on disk, one small ``.npy`` per (spec, image content)."""
 
     def __init__(self, spec: FeatureSpec, root: Path | None = None) -> None:
         self.spec = spec
@@ -196,8 +156,7 @@ class FeatureCache:
     def put(self, digest: str, vector: np.ndarray) -> None:
         """Store one vector atomically, so a kill never leaves a half-written entry."""
         buffer = io.BytesIO()
-        dtype = np.float16 if self.spec.pooling == "spatial" else np.float32
-        np.save(buffer, vector.astype(dtype), allow_pickle=False)
+        np.save(buffer, vector.astype(np.float32), allow_pickle=False)
         atomic_write_bytes(self._path(digest), buffer.getvalue())
 
 
@@ -212,8 +171,7 @@ def extract_features(
 ) -> tuple[np.ndarray, dict[str, int]]:
     """Feature matrix for ``paths`` (rows in order), using and filling the disk cache.
 
-    Returns the ``(N, D)`` matrix (``(N, views, D, h, w)`` with spatial pooling) and counts
-    ``{"hits": ..., "misses": ...}``.  The backbone
+    Returns the ``(N, D)`` matrix and counts ``{"hits": ..., "misses": ...}``.  The backbone
     is only built when something is missing, so a warm cache never imports a model.
     """
     progress = progress or Progress()

@@ -96,18 +96,19 @@ class ReportProgress(Callback):
 
 
 class KeepBest(Callback):
-    """Remembers the weights with the lowest validation loss (the probe's start included)."""
+    """Remembers the weights with the lowest validation loss, the starting ones included."""
 
     order = 95
 
-    def __init__(self, best_loss: float) -> None:
-        self.best_loss = best_loss
-        self.best_state: dict[str, torch.Tensor] | None = None
+    def __init__(self, start_loss: float, start_state: dict[str, torch.Tensor]) -> None:
+        self.best_loss = start_loss
+        self.best_state = copy.deepcopy(start_state)
+        self.improved = False
 
     def after_epoch(self) -> None:
         valid_loss = float(self.recorder.log[2])
         if valid_loss < self.best_loss:
-            self.best_loss = valid_loss
+            self.best_loss, self.improved = valid_loss, True
             self.best_state = copy.deepcopy(self.learn.model.state_dict())
 
 
@@ -188,10 +189,9 @@ def fine_tune(network: nn.Module, dataset: Dataset, train_idx: list[int],
     train_set, valid_set = _image_sets(dataset, train_idx, valid_idx, config)
     learn = make_learner(network, train_set, valid_set, config.batch_size,
                          dataset.multi_label, config.seed, Path(tempfile.gettempdir()))
-    start_loss = float(learn.validate()[0])
-    keep = KeepBest(start_loss)
     total = config.freeze_epochs + config.epochs
     with learn.no_logging(), learn.no_bar():
+        keep = KeepBest(float(learn.validate()[0]), learn.model.state_dict())
         if config.freeze_epochs:
             learn.freeze()
             _fit(learn, config.freeze_epochs, config.lr * 10, config.schedule,
@@ -201,11 +201,9 @@ def fine_tune(network: nn.Module, dataset: Dataset, train_idx: list[int],
             _fit(learn, config.epochs, slice(config.lr / 10, config.lr), config.schedule,
                  [ReportProgress(progress, config.freeze_epochs, total), keep])
     model = learn.model.float().to("cpu").to(memory_format=torch.contiguous_format)
-    if keep.best_state is not None:
-        model.load_state_dict({k: v.float().cpu() for k, v in keep.best_state.items()})
-    else:
+    if not keep.improved:
         progress.log("fine-tuning did not beat the quick head on validation; kept the head")
-        model.load_state_dict(network.state_dict())
+    model.load_state_dict({k: v.float().cpu() for k, v in keep.best_state.items()})
     return FineTuneOutcome(model.eval(), _valid_probs(model, valid_set, config,
                                                       dataset.multi_label),
                            progress.cancelled)

@@ -3,7 +3,7 @@
 A model that has seen a photo during training has partly memorised its label, right or
 wrong, so its opinion of that photo proves nothing.  Here every image is scored by a model
 that never saw it: the data is cut into K folds, and a quick head (a linear layer on the
-cached backbone features, :func:`cvlib.quick_train.fit_linear_head`) is trained on K-1 folds
+cached backbone features, :func:`cvlib.quick_train.fit_head_for`) is trained on K-1 folds
 and asked about the remaining one.  With cached features this takes seconds.
 
 cleanlab then compares each given label with those probabilities, class by class (a photo
@@ -24,7 +24,7 @@ from cvlib.features import FeatureSpec, extract_features
 from cvlib.health import DROP, PROBLEM, RELABEL, Finding
 from cvlib.preprocess import probabilities
 from cvlib.progress import Progress
-from cvlib.quick_train import fit_linear_head, head_logits
+from cvlib.quick_train import fit_head_for, head_logits
 from cvlib.train_config import TrainConfig
 
 FOLDS = 5
@@ -64,9 +64,8 @@ def out_of_sample_probs(dataset: Dataset, config: TrainConfig | None = None, *,
     for k, (train_idx, held_out) in enumerate(splits):
         progress.check()
         progress.update(stage=f"cross-validation fold {k + 1}/{len(splits)}")
-        head = fit_linear_head(features[train_idx], targets[train_idx], len(dataset.classes),
-                               multi_label=dataset.multi_label,
-                               weight_decay=config.weight_decay)
+        head = fit_head_for(config, features[train_idx], targets[train_idx],
+                            len(dataset.classes), multi_label=dataset.multi_label)
         probs[held_out] = probabilities(head_logits(head, features[held_out]),
                                         dataset.multi_label)
     return probs

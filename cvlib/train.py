@@ -1,9 +1,7 @@
 """Training, with one API for both modes and both kinds of label.
 
 ``quick`` fits a linear head on cached, view-averaged backbone features: seconds on a laptop
-CPU (multi-label data can ask for a spatial head, :mod:`cvlib.heads`: every position of the
-feature map scored, then pooled with log-sum-exp, started from that linear probe).
-``full`` starts from the linear head and fine-tunes the whole network with fastai (one-cycle,
+CPU.  ``full`` starts from that head and fine-tunes the whole network with fastai (one-cycle,
 frozen-head epochs first, augmentation), keeping the best weights seen on validation: the
 "linear probe, then fine-tune" recipe, which never ends below where it started.  Both return
 the same :class:`TrainResult`, whose :meth:`TrainResult.save` writes a model folder that
@@ -34,17 +32,10 @@ from cvlib.data import Dataset, fingerprint, split
 from cvlib.errors import BadImageError, DatasetError
 from cvlib.evaluate import evaluate
 from cvlib.features import FeatureSpec, extract_features
-from cvlib.heads import attach_spatial_head
 from cvlib.images import check_image
 from cvlib.preprocess import probabilities
 from cvlib.progress import Progress
-from cvlib.quick_train import (
-    fit_linear_head,
-    fit_spatial_head,
-    head_logits,
-    pooled_features,
-    spatial_head_logits,
-)
+from cvlib.quick_train import fit_head_for, head_logits
 from cvlib.train_config import TrainConfig
 
 
@@ -135,21 +126,15 @@ def train(dataset: Dataset, config: TrainConfig | None = None, *,
         train_idx = [i for i in range(len(dataset)) if i not in chosen]
     check_trainable(dataset, train_idx)
     paths = [dataset.items[i][0] for i in range(len(dataset))]
-    head_kind = config.head_for(dataset.multi_label)
-    spec = FeatureSpec(config.architecture, config.preprocessing(), config.views,
-                       "spatial" if head_kind == "spatial_lse" else "avg")
+    spec = FeatureSpec(config.architecture, config.preprocessing(), config.views)
     progress.log(f"features: {spec.key}")
     feats, cache = extract_features(paths, spec, progress=progress)
-    maps = None
-    if head_kind == "spatial_lse":
-        maps, feats = feats, pooled_features(feats)
     t_features = time.perf_counter() - start
 
     n_classes = len(dataset.classes)
     y_train, y_valid = targets_of(dataset, train_idx), targets_of(dataset, valid_idx)
-    head = fit_linear_head(feats[train_idx], y_train, n_classes,
-                           multi_label=dataset.multi_label, weight_decay=config.weight_decay,
-                           label_smoothing=config.label_smoothing, progress=progress)
+    head = fit_head_for(config, feats[train_idx], y_train, n_classes,
+                        multi_label=dataset.multi_label, progress=progress)
     probe_probs = probabilities(head_logits(head, feats[valid_idx]), dataset.multi_label)
     probe_metrics = evaluate(probe_probs, y_valid, dataset.classes,
                              multi_label=dataset.multi_label)
@@ -160,19 +145,6 @@ def train(dataset: Dataset, config: TrainConfig | None = None, *,
     net.get_classifier().load_state_dict(head.state_dict())
     net.drop_rate = config.dropout
     valid_probs, stopped = probe_probs, False
-    head_meta: dict[str, Any] = {"type": "linear", "dropout": config.dropout}
-    if maps is not None:
-        spatial = fit_spatial_head(maps[train_idx], y_train, n_classes, r=config.lse_r,
-                                   weight_decay=config.spatial_weight_decay,
-                                   label_smoothing=config.label_smoothing, init=head,
-                                   progress=progress)
-        valid_probs = probabilities(spatial_head_logits(spatial, maps[valid_idx]), True)
-        net = attach_spatial_head(net, spatial)
-        head_meta = {"type": "spatial_lse", "r": config.lse_r, "dropout": config.dropout}
-        spatial_metrics = evaluate(valid_probs, y_valid, dataset.classes, multi_label=True)
-        progress.add_record({"epoch": 0, "stage": "spatial head",
-                             "valid_loss": spatial_metrics["loss"],
-                             "accuracy": spatial_metrics["accuracy"]})
     if config.mode == "full":
         from cvlib.fine_tune import fine_tune
 
@@ -186,7 +158,7 @@ def train(dataset: Dataset, config: TrainConfig | None = None, *,
     meta = make_meta(
         architecture=config.architecture, classes=dataset.classes,
         multi_label=dataset.multi_label, preprocessing=config.preprocessing(),
-        views=config.views, head=head_meta,
+        views=config.views, head={"type": "linear", "dropout": config.dropout},
         training=config.to_dict(), metrics=_headline(metrics), timings=timings,
         data_fingerprint=fingerprint(dataset),
         split={"valid": [_rel(dataset, i) for i in valid_idx], "seed": config.seed,
@@ -226,8 +198,8 @@ def find_learning_rate(dataset: Dataset, config: TrainConfig):
     paths = [dataset.items[i][0] for i in train_idx]
     spec = FeatureSpec(config.architecture, config.preprocessing(), config.views)
     feats, _ = extract_features(paths, spec)
-    head = fit_linear_head(feats, targets_of(dataset, train_idx), len(dataset.classes),
-                           multi_label=dataset.multi_label, weight_decay=config.weight_decay)
+    head = fit_head_for(config, feats, targets_of(dataset, train_idx), len(dataset.classes),
+                        multi_label=dataset.multi_label)
     net = models.create(config.architecture, num_classes=len(dataset.classes))
     net.get_classifier().load_state_dict(head.state_dict())
     return find_lr(net, dataset, train_idx, valid_idx, config)

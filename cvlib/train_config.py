@@ -15,10 +15,6 @@ from cvlib.registry import get_spec
 MODES = ("quick", "full")
 SCHEDULES = ("one_cycle", "flat")
 """Learning-rate schedules of full training: fastai's one-cycle, or a constant rate."""
-HEADS = ("auto", "linear", "spatial_lse")
-"""Quick-training heads: ``linear`` on averaged features, ``spatial_lse`` scores every
-position and pools with log-sum-exp (multi-label only, opt-in); ``auto`` is ``linear``: on
-groceries4-multilabel (Lite2, 260 px) the spatial head measured below the linear one."""
 
 
 @dataclass
@@ -32,8 +28,9 @@ class TrainConfig:
     architecture: str = "efficientnet_lite2"
     image_size: int | None = None
     resize: str = "squish"
-    views: tuple[str, ...] = ("identity", "hflip")
-    weight_decay: float = 1e-3
+    views: tuple[str, ...] = ("identity",)
+    weight_decay: float = 1e-2
+    standardize: bool = False
     label_smoothing: float = 0.0
     epochs: int = 3
     freeze_epochs: int = 0
@@ -44,17 +41,12 @@ class TrainConfig:
     schedule: str = "one_cycle"
     valid_pct: float = 0.2
     seed: int = 42
-    head: str = "auto"
-    lse_r: float = 6.0
-    spatial_weight_decay: float = 1e-3
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {self.mode!r}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}, not {self.schedule!r}")
-        if self.head not in HEADS:
-            raise ValueError(f"head must be one of {HEADS}, not {self.head!r}")
         self.views = tuple(self.views)
 
     def preprocessing(self) -> Preprocessing:
@@ -62,15 +54,6 @@ class TrainConfig:
         base = get_spec(self.architecture).preprocessing
         cfg = base.with_size(self.image_size or base.image_size)
         return Preprocessing(cfg.image_size, cfg.mean, cfg.std, self.resize, cfg.interpolation)
-
-    def head_for(self, multi_label: bool) -> str:
-        """The head quick training fits: ``spatial_lse`` only when asked, on multi-label data.
-
-        Full training fine-tunes the linear network, so it always starts from the linear head.
-        """
-        if self.mode == "full" or not multi_label or self.head == "auto":
-            return "linear"
-        return self.head
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings, stored in the model and the run record."""

@@ -55,33 +55,6 @@ def test_metrics_are_computed_on_the_sigmoid_probabilities_the_model_outputs(qui
                                                                 "ap"}
 
 
-@pytest.fixture(scope="module")
-def spatial_result(multilabel):
-    """Quick training with the opt-in spatial head (log-sum-exp over positions)."""
-    from cvlib.train import train
-
-    return train(multilabel, TrainConfig(mode="quick", architecture="efficientnet_lite0",
-                                         image_size=224, head="spatial_lse"))
-
-
-def test_the_spatial_head_scores_every_position_of_the_feature_map(spatial_result):
-    head = spatial_result.meta["head"]
-    assert head["type"] == "spatial_lse" and head["r"] > 0
-    assert spatial_result.network.net.get_classifier().r == head["r"]
-
-
-def test_a_saved_spatial_model_predicts_what_was_validated_in_torch_and_onnx(spatial_result,
-                                                                               tmp_path: Path):
-    from cvlib.inference import Predictor, export_onnx
-
-    folder = spatial_result.save(tmp_path / "spatial")
-    export_onnx(folder)
-    images = [load_image(p) for p in spatial_result.valid_paths]
-    for engine in ("torch", "onnx"):
-        probs = Predictor.load(folder, engine).predict_proba(images)
-        np.testing.assert_allclose(probs, spatial_result.valid_probs, atol=2e-3)
-
-
 def test_saved_thresholds_are_what_prediction_uses(quick_result, tmp_path: Path):
     from dataclasses import replace
 
