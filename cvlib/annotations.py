@@ -145,7 +145,8 @@ class AnnotationStore:
                     problems)
         for name in classes:
             store._add_class(clean_class_name(name))
-        store._save_state()
+        if classes or multi_label is not None:  # only a change is written: opening reads
+            store._save_state()
         return store
 
     # -- reading ---------------------------------------------------------------------------

@@ -54,7 +54,7 @@ def test_model_folder_is_safetensors_plus_json(quick_result, tmp_path):
     folder = quick_result.save(tmp_path / "model")
     assert sorted(p.name for p in folder.iterdir()) == ["model.json", "model.safetensors"]
     network, meta = load_model(folder)
-    assert network.net.get_classifier().out_features == 4
+    assert network.get_classifier().out_features == 4
     assert meta["architecture"] == "efficientnet_lite0"
     assert meta["preprocessing"]["image_size"] == 224
     assert meta["data_fingerprint"] and meta["versions"]["torch"]
