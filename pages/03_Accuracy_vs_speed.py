@@ -5,11 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from cvlib.presets import PRESETS, WORKSHOP_PRESETS
-from ui.common import guarded, job_manager, key, next_step, page_header, session_owner
+from ui.common import guarded, job_manager, job_monitor, key, next_step, page_header, session_owner
 from ui.datasets import dataset_picker, dataset_summary
 from ui.health import health_gate
 from ui.plots import accuracy_vs_latency
-from ui.sweep import job_monitor
 from ui.training import with_torch_threads
 
 PAGE = "p03"

@@ -7,9 +7,9 @@ from pathlib import Path
 import streamlit as st
 
 from cvlib.sweep import Grid, best_setting, to_csv
-from ui.common import guarded, job_manager, key, next_step, page_header, session_owner
+from ui.common import guarded, job_manager, job_monitor, key, next_step, page_header, session_owner
 from ui.datasets import dataset_picker
-from ui.sweep import grid_editor, heatmap_panel, job_monitor, quick_notice, results_table
+from ui.sweep import grid_editor, heatmap_panel, quick_notice, results_table
 from ui.training import results_panel, start_training, training_monitor, with_torch_threads
 
 PAGE = "p11"

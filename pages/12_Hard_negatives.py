@@ -5,10 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from cvlib.hardneg import NONE_CLASS
-from ui.common import guarded, job_manager, key, next_step, page_header, session_owner
+from ui.common import guarded, job_manager, job_monitor, key, next_step, page_header, session_owner
 from ui.datasets import dataset_picker
 from ui.hardneg import negatives_source, review_grid, rounds_figure
-from ui.sweep import job_monitor
 from ui.training import save_model_form, training_settings, with_torch_threads
 
 PAGE = "p12"

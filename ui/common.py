@@ -105,6 +105,48 @@ def current_job(name: str):
     return None
 
 
+def job_monitor(name: str, *, live: Callable[[dict[str, Any]], None] | None = None,
+                stop_help: str = "Stops after the current step; finished steps are kept.",
+                stopped: str = "Stopped on request: what finished is kept.",
+                result_when_stopped: bool = False) -> Any:
+    """Progress, Stop and a live view of this session's job ``name``; its result when done.
+
+    A fragment polls the job once a second while it runs, so the rest of the page is not
+    rerun; when the job ends, one full rerun shows what comes after it.  ``live(snapshot)``
+    draws what has arrived so far (curves, a table).  ``result_when_stopped`` returns the
+    result of a stopped job too (training keeps its best weights).
+    """
+    job = current_job(name)
+    if job is None:
+        return None
+    interval = 1.0 if job.active else None
+
+    @st.fragment(run_every=interval)
+    def panel() -> None:
+        snap = job.snapshot()
+        if job.active:
+            label = snap["stage"]
+            if snap["total_epochs"]:
+                label += f" · epoch {snap['epoch']}/{snap['total_epochs']}"
+            st.progress(snap["fraction"], text=f"{label} · {snap['elapsed']:.0f} s")
+            if st.button("⏹ Stop", key=f"stop-{job.id}", help=stop_help):
+                job.cancel()
+        for message in snap["messages"][-3:]:
+            st.caption(message)
+        if live is not None and snap["history"]:
+            live(snap)
+        if not job.active and interval is not None:
+            st.rerun()
+
+    panel()
+    if job.status == "failed":
+        st.error(f"Failed: {job.error}")
+    elif job.status == "cancelled":
+        st.warning(stopped)
+    finished = job.status == "done" or (result_when_stopped and job.status == "cancelled")
+    return job.result if finished else None
+
+
 def show_error(exc: BaseException) -> None:
     """A readable message for expected problems; a short report (not a crash) for bugs."""
     if isinstance(exc, StudioError):

@@ -1,12 +1,11 @@
 """Widgets for comparisons and sweeps: a background-job panel, the grid editor, result plots.
 
-Sweeps and preset comparisons run as :mod:`cvlib.jobs` jobs; :func:`job_monitor` polls one
-from a fragment (progress, Stop, a live view), so reruns never restart the work.
+Sweeps and preset comparisons run as :mod:`cvlib.jobs` jobs; :func:`ui.common.job_monitor`
+polls one from a fragment (progress, Stop, a live view), so reruns never restart the work.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import plotly.graph_objects as go
@@ -14,7 +13,6 @@ import streamlit as st
 
 from cvlib.registry import list_models
 from cvlib.sweep import QUICK_IGNORED, Grid, HeatmapData, aggregate, heatmap_data, swept
-from ui.common import current_job
 
 CHOICES: dict[str, list[Any]] = {
     "weight_decay": [0.0, 1e-4, 1e-3, 1e-2, 1e-1],
@@ -46,39 +44,6 @@ HELP = {
 
 WORKSHOP_GRID = {"weight_decay": [1e-4, 1e-3, 1e-2, 1e-1], "label_smoothing": [0.0, 0.1]}
 """Eight quick runs of one backbone: well under two minutes on a laptop CPU."""
-
-
-def job_monitor(name: str, live: Callable[[dict[str, Any]], None] | None = None) -> Any:
-    """Progress, Stop and a live view of this session's job ``name``; its result when done.
-
-    ``live(snapshot)`` draws what has arrived so far (a table, a plot) on every poll.
-    """
-    job = current_job(name)
-    if job is None:
-        return None
-    interval = 1.0 if job.active else None
-
-    @st.fragment(run_every=interval)
-    def panel() -> None:
-        snap = job.snapshot()
-        if job.active:
-            st.progress(snap["fraction"], text=f"{snap['stage']} · {snap['elapsed']:.0f} s")
-            if st.button("⏹ Stop", key=f"stop-{job.id}",
-                         help="Stops after the current step; finished steps are kept."):
-                job.cancel()
-        for message in snap["messages"][-3:]:
-            st.caption(message)
-        if live is not None and snap["history"]:
-            live(snap)
-        if not job.active and interval is not None:
-            st.rerun()
-
-    panel()
-    if job.status == "failed":
-        st.error(f"Failed: {job.error}")
-    elif job.status == "cancelled":
-        st.warning("Stopped on request: what finished is kept.")
-    return job.result if job.status == "done" else None
 
 
 def grid_editor(page: str, workshop: bool) -> tuple[dict[str, list[Any]], dict[str, Any], int]:

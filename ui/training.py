@@ -15,7 +15,7 @@ import streamlit as st
 from cvlib.data import Dataset, studio_home
 from cvlib.registry import get_spec, list_models
 from ui import plots
-from ui.common import current_job, guarded, heavy_import_notice, job_manager, key, session_owner
+from ui.common import guarded, heavy_import_notice, job_manager, job_monitor, key, session_owner
 
 IMAGE_SIZES = [160, 192, 224, 240, 260, 288, 320, 384]
 MODE_HELP = (
@@ -106,34 +106,16 @@ def with_torch_threads() -> None:
 
 
 def training_monitor(name: str) -> Any | None:
-    """Live progress of this session's job ``name``; returns its result once done."""
-    job = current_job(name)
-    if job is None:
-        return None
-    interval = 1.0 if job.active else None
+    """Live progress and loss/accuracy curves of this session's training ``name``.
 
-    @st.fragment(run_every=interval)
-    def panel() -> None:
-        snap = job.snapshot()
-        if job.active:
-            label = snap["stage"]
-            if snap["total_epochs"]:
-                label += f" · epoch {snap['epoch']}/{snap['total_epochs']}"
-            st.progress(snap["fraction"], text=f"{label} · {snap['elapsed']:.0f} s")
-            if st.button("⏹ Stop", key=f"stop-{job.id}",
-                         help="Stops after the current batch and keeps the best weights."):
-                job.cancel()
-        if snap["history"]:
-            st.plotly_chart(plots.training_curves(snap["history"]), key=f"curves-{job.id}")
-        if not job.active and interval is not None:
-            st.rerun()
+    Returns the result once done, or once stopped (the best weights seen are kept).
+    """
+    def curves(snap: dict[str, Any]) -> None:
+        st.plotly_chart(plots.training_curves(snap["history"]), key=f"curves-{name}")
 
-    panel()
-    if job.status == "failed":
-        st.error(f"Training failed: {job.error}")
-    elif job.status == "cancelled":
-        st.warning("Stopped on request: the best weights seen so far are kept.")
-    return job.result if not job.active else None
+    return job_monitor(name, live=curves, result_when_stopped=True,
+                       stop_help="Stops after the current batch and keeps the best weights.",
+                       stopped="Stopped on request: the best weights seen so far are kept.")
 
 
 @guarded
