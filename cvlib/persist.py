@@ -237,3 +237,16 @@ def safe_name(name: str, default: str = "model") -> str:
     cleaned = "".join(c if c.isalnum() or c in "-_." else "-" for c in name.strip())
     cleaned = cleaned.strip(".-") or default
     return cleaned[:80]
+
+
+def save_by_content(data: bytes, folder: str | Path, suffix: str) -> Path:
+    """Store uploaded bytes under a name made from their hash, never from the upload's name.
+
+    The same upload twice is stored once, and no user-chosen name ever becomes a path.
+    """
+    import hashlib
+
+    target = Path(folder) / f"{hashlib.sha256(data).hexdigest()[:16]}{suffix}"
+    if not target.exists():
+        atomic_write_bytes(target, data)
+    return target

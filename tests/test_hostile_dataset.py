@@ -12,11 +12,9 @@ import io
 import re
 import shutil
 import stat
-import struct
 import time
 import warnings
 import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +24,7 @@ from streamlit.testing.v1 import AppTest
 
 from cvlib.data import load_dataset, studio_home, summarize
 from cvlib.progress import Progress
+from tests.corpus import png_claiming
 
 REPO = Path(__file__).resolve().parent.parent
 CLASSES = ["juice", "milk", "soda", "water"]
@@ -37,17 +36,6 @@ def encode(img: Image.Image, fmt: str, **params) -> bytes:
     buffer = io.BytesIO()
     img.save(buffer, fmt, **params)
     return buffer.getvalue()
-
-
-def png_claiming(width: int, height: int) -> bytes:
-    """A tiny PNG whose header claims ``width`` x ``height`` pixels: a bomb's shape."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data)))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
 
 
 def truncated_jpeg(real_photo: Path) -> bytes:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import io
 import re
-import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +25,7 @@ from cvlib.images import (
     load_images_report,
     thumbnail,
 )
+from tests.corpus import png_claiming
 
 RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)
 
@@ -42,17 +41,6 @@ def noisy_jpeg(size: int = 224) -> bytes:
     """A JPEG with real entropy, so truncating it cuts into pixel data."""
     rng = np.random.default_rng(0)
     return encode(Image.fromarray(rng.integers(0, 255, (size, size, 3), dtype=np.uint8)), "JPEG")
-
-
-def png_claiming(width: int, height: int) -> bytes:
-    """A tiny PNG whose header claims ``width`` x ``height``: a decompression bomb's shape."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data)))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import streamlit as st
 
 from cvlib.data import Dataset, DatasetSummary, load_dataset, studio_home, summarize
 from cvlib.images import load_image, thumbnail
-from cvlib.persist import atomic_write_bytes
+from cvlib.persist import save_by_content
 from ui.common import REPO, key
 
 SAMPLE_ROOT = REPO / "sample_data"
@@ -21,11 +20,7 @@ SAMPLES = {
 
 def save_upload(name: str, data: bytes) -> Path:
     """Keep an uploaded archive under the studio home, named by content (never by its name)."""
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    target = studio_home() / "uploads" / f"{digest}.zip"
-    if not target.exists():
-        atomic_write_bytes(target, data)
-    return target
+    return save_by_content(data, studio_home() / "uploads", ".zip")
 
 
 def dataset_picker(page: str, kind: str = "single", label: str = "Dataset") -> Dataset | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +10,8 @@ import streamlit as st
 
 from cvlib.data import studio_home
 from cvlib.hardneg import Candidate, captures_dir, negative_images
-from cvlib.images import load_image, thumbnail
-from cvlib.persist import atomic_write_bytes
+from cvlib.images import is_image_name, load_image, thumbnail
+from cvlib.persist import save_by_content
 from ui.common import REPO, key, show_error
 
 SAMPLE_NEGATIVES = REPO / "sample_data" / "fridge-negatives"
@@ -20,11 +19,9 @@ SAMPLE_NEGATIVES = REPO / "sample_data" / "fridge-negatives"
 
 def save_uploaded_image(name: str, data: bytes) -> Path:
     """Keep an uploaded negative under the studio home, named by its content."""
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    target = studio_home() / "negatives" / f"{digest}{Path(name).suffix.lower() or '.jpg'}"
-    if not target.exists():
-        atomic_write_bytes(target, data)
-    return target
+    suffix = Path(name).suffix.lower()
+    return save_by_content(data, studio_home() / "negatives",
+                           suffix if is_image_name(f"x{suffix}") else ".jpg")
 
 
 def negatives_source(page: str) -> list[Path] | None:
