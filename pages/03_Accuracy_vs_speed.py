@@ -9,7 +9,6 @@ from ui.common import guarded, job_manager, job_monitor, key, next_step, page_he
 from ui.datasets import dataset_picker, dataset_summary
 from ui.health import health_gate
 from ui.plots import accuracy_vs_latency
-from ui.training import with_torch_threads
 
 PAGE = "p03"
 JOB = "compare-p03"
@@ -61,7 +60,6 @@ if dataset is not None:
         from cvlib.compare import compare_presets
 
         def work(progress):
-            with_torch_threads()
             return compare_presets(dataset, chosen, mode=mode, onnx=onnx, progress=progress)
 
         job_manager().submit(JOB, work, owner=session_owner())

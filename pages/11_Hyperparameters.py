@@ -10,7 +10,7 @@ from cvlib.sweep import Grid, best_setting, to_csv
 from ui.common import guarded, job_manager, job_monitor, key, next_step, page_header, session_owner
 from ui.datasets import dataset_picker
 from ui.sweep import grid_editor, heatmap_panel, quick_notice, results_table
-from ui.training import results_panel, start_training, training_monitor, with_torch_threads
+from ui.training import results_panel, start_training, training_monitor
 
 PAGE = "p11"
 JOB = "sweep-p11"
@@ -76,7 +76,6 @@ if dataset is not None:
             from cvlib.sweep import run_sweep
 
             def work(progress):
-                with_torch_threads()
                 return run_sweep(grid, progress=progress)
 
             job_manager().submit(JOB, work, owner=session_owner())

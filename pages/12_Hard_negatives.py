@@ -8,7 +8,7 @@ from cvlib.hardneg import NONE_CLASS
 from ui.common import guarded, job_manager, job_monitor, key, next_step, page_header, session_owner
 from ui.datasets import dataset_picker
 from ui.hardneg import negatives_source, review_grid, rounds_figure
-from ui.training import save_model_form, training_settings, with_torch_threads
+from ui.training import save_model_form, training_settings
 
 PAGE = "p12"
 JOB = "hardneg-p12"
@@ -58,7 +58,6 @@ if dataset is not None and negatives:
         """Round 0: the positives only; then rank the pool for the first review."""
         from cvlib.hardneg import HardNegativeMiner
 
-        with_torch_threads()
         miner = HardNegativeMiner(dataset, negatives, config, strategy=strategy,
                                   threshold=threshold)
         miner.fit_round(progress)
@@ -91,7 +90,6 @@ if dataset is not None and negatives:
 
             def next_round(progress):
                 """Add the confirmed negatives, retrain (or recalibrate), re-rank the pool."""
-                with_torch_threads()
                 miner.add_negatives(confirmed)
                 miner.reject(rejected)
                 miner.fit_round(progress)

@@ -15,7 +15,7 @@ import streamlit as st
 
 from ui import plots
 from ui.common import current_job, guarded, job_manager, key, session_owner
-from ui.training import training_monitor, with_torch_threads
+from ui.training import training_monitor
 
 TILES = 12
 ALL = "All validation images, worst first"
@@ -56,7 +56,6 @@ def predictions_panel(page: str, record: dict[str, Any]):
         from cvlib.runs import validation_predictions
 
         def work(progress):
-            with_torch_threads()
             return validation_predictions(record)
 
         job_manager().submit(job, work, owner=session_owner())
@@ -262,7 +261,6 @@ def _retrain_work(record: dict[str, Any]):
     train with the run's settings and record it."""
 
     def work(progress):
-        with_torch_threads()
         from cvlib.data import load_dataset
         from cvlib.fixes import fixes_for
         from cvlib.runs import record_training
@@ -334,7 +332,6 @@ def rerun_panel(page: str, trainings: dict[str, dict[str, Any]]) -> None:
         from cvlib.runs import rerun
 
         def work(progress):
-            with_torch_threads()
             return rerun(trainings[chosen], progress=progress)[1]
 
         job_manager().submit(job, work, owner=session_owner())

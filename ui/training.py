@@ -87,7 +87,6 @@ def start_training(name: str, dataset: Dataset, config) -> None:
     """Start a training job in the background for this browser session."""
 
     def work(progress):
-        with_torch_threads()
         from cvlib.runs import record_training
         from cvlib.train import train
 
@@ -96,13 +95,6 @@ def start_training(name: str, dataset: Dataset, config) -> None:
         return result
 
     job_manager().submit(name, work, owner=session_owner())
-
-
-def with_torch_threads() -> None:
-    """Use every core for the heavy work (Streamlit's server keeps its own threads)."""
-    import torch
-
-    torch.set_num_threads(max(1, torch.get_num_threads()))
 
 
 def training_monitor(name: str) -> Any | None:
