@@ -21,7 +21,7 @@ from PIL import Image, ImageOps
 from cvlib import models
 from cvlib.data import studio_home
 from cvlib.images import load_image
-from cvlib.inference import ONNX_EXPORT_LOCK
+from cvlib.inference import ONNX_EXPORT_LOCK, onnx_session
 from cvlib.persist import atomic_write_bytes
 from cvlib.preprocess import Preprocessing, preprocess_batch
 from cvlib.progress import Progress
@@ -111,12 +111,7 @@ class FeatureExtractor:
 
     @staticmethod
     def _onnx_runner(model_path: Path):
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = torch.get_num_threads()
-        session = ort.InferenceSession(str(model_path), options,
-                                       providers=["CPUExecutionProvider"])
+        session = onnx_session(model_path, torch.get_num_threads())
 
         def run(batch: np.ndarray) -> np.ndarray:
             return session.run(None, {"input": batch})[0]

@@ -107,18 +107,7 @@ class Predictor:
 
     @classmethod
     def _onnx(cls, meta: dict[str, Any], model: Path | bytes, threads: int | None) -> Predictor:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        # Idle worker threads sleep instead of spinning: on a laptop CPU the spinning
-        # would steal the cores the video stream and the app's other threads need.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        if threads:
-            options.intra_op_num_threads = threads
-        source = str(model) if isinstance(model, Path) else model
-        session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+        session = onnx_session(model, threads)
         name = session.get_inputs()[0].name
 
         def run(batch: np.ndarray) -> np.ndarray:
@@ -154,6 +143,22 @@ class Predictor:
     def top_k(self, image: Image.Image, k: int = 5) -> list[tuple[str, float]]:
         """The k most probable classes for one image."""
         return top_k(self.predict_proba([image])[0], self.classes, k)
+
+
+def onnx_session(model: Path | bytes, threads: int | None = None):
+    """An ONNX Runtime CPU session tuned for a laptop: full graph optimisation, and idle
+    worker threads that sleep instead of spinning (spinning would steal the cores the video
+    stream and the app's other threads need)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    if threads:
+        options.intra_op_num_threads = threads
+    source = str(model) if isinstance(model, Path) else model
+    return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
 
 
 def _export_network(network, meta: dict[str, Any]) -> bytes:
