@@ -55,6 +55,8 @@ class FixStore(Protocol):
 
     def hard_negative(self, name: str) -> Fix: ...
 
+    def apply(self, action: str, name: str, label: str | None = None) -> Fix: ...
+
     def undo(self) -> Fix | None: ...
 
     def history(self) -> list[Fix]: ...
@@ -83,6 +85,16 @@ class _Journal:
 
     def _save(self, fixes: list[Fix]) -> None:
         atomic_write_json(self.journal, [asdict(f) for f in fixes])
+
+    def apply(self, action: str, name: str, label: str | None = None) -> Fix:
+        """One fix by its action name ("relabel", "drop", "hard_negative"), as pages ask."""
+        if action == "relabel":
+            return self.relabel(name, label or "")
+        if action == "drop":
+            return self.drop(name)
+        if action == "hard_negative":
+            return self.hard_negative(name)
+        raise ValueError(f"unknown fix {action!r}")
 
 
 class FolderFixes(_Journal):

@@ -120,3 +120,24 @@ def test_fixes_move_files_and_undo_puts_them_back(photos):
     store.undo()
     assert load_dataset(photos).items == dataset.items
     assert store.history() == []
+
+
+def test_a_fix_named_by_its_action_is_applied_and_undone(tmp_path):
+    """Pages apply fixes by action name; an unknown name is a bug, not a silent drop."""
+    import pytest
+    from PIL import Image
+
+    from cvlib.data import load_dataset
+    from cvlib.fixes import fixes_for
+
+    for cls in ("cat", "dog"):
+        (tmp_path / "set" / cls).mkdir(parents=True)
+        for i in range(3):
+            Image.new("RGB", (32, 32), (40 * i, 90, 30)).save(tmp_path / "set" / cls / f"{i}.png")
+    store = fixes_for(load_dataset(tmp_path / "set"))
+    store.apply("relabel", "cat/0.png", "dog")
+    assert (tmp_path / "set" / "dog" / "0.png").is_file()
+    store.undo()
+    assert (tmp_path / "set" / "cat" / "0.png").is_file()
+    with pytest.raises(ValueError, match="unknown fix"):
+        store.apply("burn", "cat/1.png")

@@ -207,13 +207,7 @@ def _fix(dataset, action: str, name: str, label: str | None) -> None:
     """Apply one fix through the dataset's fix store and refresh."""
     from cvlib.fixes import fixes_for
 
-    store = fixes_for(dataset)
-    if action == "relabel":
-        store.relabel(name, label or "")
-    elif action == "drop":
-        store.drop(name)
-    else:
-        store.hard_negative(name)
+    fixes_for(dataset).apply(action, name, label)
     st.rerun()
 
 

@@ -108,12 +108,7 @@ def _apply(dataset: Dataset, changes: list[tuple[str, str, str | None]]) -> None
 
     store = fixes_for(dataset)
     for action, name, label in changes:
-        if action == "relabel":
-            store.relabel(name, label or "")
-        elif action == "hard_negative":
-            store.hard_negative(name)
-        else:
-            store.drop(name)
+        store.apply(action, name, label)
     st.toast(f"{len(changes)} fix(es) applied; 'Undo the last fix' takes them back one by one.")
     st.rerun()
 
