@@ -107,6 +107,17 @@ def drop_unreadable(dataset: Dataset, progress: Progress, valid_idx: list[int] |
     return dataset.subset(keep), valid_idx
 
 
+def network_with_head(config: TrainConfig, head: nn.Linear) -> nn.Module:
+    """The whole pretrained network with a fitted quick head as its classifier.
+
+    Both training and the learning-rate finder start fine-tuning from this network.
+    """
+    net = models.create(config.architecture, num_classes=head.out_features)
+    net.get_classifier().load_state_dict(head.state_dict())
+    net.drop_rate = config.dropout
+    return net
+
+
 def train(dataset: Dataset, config: TrainConfig | None = None, *,
           progress: Progress | None = None, valid_idx: list[int] | None = None) -> TrainResult:
     """Train a classifier on ``dataset`` and validate it on a held-out, stratified split.
@@ -141,9 +152,7 @@ def train(dataset: Dataset, config: TrainConfig | None = None, *,
     progress.add_record({"epoch": 0, "stage": "linear probe",
                          "valid_loss": probe_metrics["loss"],
                          "accuracy": probe_metrics["accuracy"]})
-    net = models.create(config.architecture, num_classes=n_classes)
-    net.get_classifier().load_state_dict(head.state_dict())
-    net.drop_rate = config.dropout
+    net = network_with_head(config, head)
     valid_probs, stopped = probe_probs, False
     if config.mode == "full":
         from cvlib.fine_tune import fine_tune
@@ -200,6 +209,4 @@ def find_learning_rate(dataset: Dataset, config: TrainConfig):
     feats, _ = extract_features(paths, spec)
     head = fit_head_for(config, feats, targets_of(dataset, train_idx), len(dataset.classes),
                         multi_label=dataset.multi_label)
-    net = models.create(config.architecture, num_classes=len(dataset.classes))
-    net.get_classifier().load_state_dict(head.state_dict())
-    return find_lr(net, dataset, train_idx, valid_idx, config)
+    return find_lr(network_with_head(config, head), dataset, train_idx, valid_idx, config)
