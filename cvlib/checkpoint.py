@@ -18,7 +18,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from cvlib import models
+from cvlib import models, region_pool
 from cvlib.errors import ModelFormatError
 from cvlib.persist import (
     META_FILE,
@@ -60,6 +60,7 @@ def build_network(meta: dict[str, Any], *, pretrained: bool = False) -> nn.Modul
     dropout = float(meta.get("head", {}).get("dropout", 0.0))
     if hasattr(net, "drop_rate"):
         net.drop_rate = dropout
+    net = region_pool.from_meta(net, meta.get("regions"))
     views = tuple(meta.get("views", ["identity"]))
     return ViewAverage(net, views) if views != ("identity",) else net
 

@@ -8,9 +8,11 @@ shows whether the model looks at the object or at the background.
 
 :class:`GradCam` wraps the ``grad-cam`` package for the studio's networks, including the
 test-time-view wrapper :class:`cvlib.checkpoint.ViewAverage` (the map of the mirrored view
-is mirrored back and averaged, as the logits are).  The drawing helpers need only numpy and
-Pillow, so the stream can overlay a heatmap without importing torch; torch is imported when
-a :class:`GradCam` is built.
+is mirrored back and averaged, as the logits are) and region pooling
+(:class:`cvlib.region_pool.RegionPool`: each region's map is put back where the region
+lies, weighted by how much that region carried the class's pooled score).  The drawing helpers
+need only numpy and Pillow, so the stream can overlay a heatmap without importing torch;
+torch is imported when a :class:`GradCam` is built.
 """
 
 from __future__ import annotations
@@ -36,12 +38,16 @@ class GradCam:
 
     def __init__(self, network: Any, preprocessing: Preprocessing) -> None:
         from cvlib.checkpoint import ViewAverage
+        from cvlib.region_pool import RegionPool
 
         self.preprocessing = preprocessing
+        self._views: tuple[str, ...] = ("identity",)
+        self._regions: RegionPool | None = None
         if isinstance(network, ViewAverage):
-            self._net, self._views = network.net.eval(), network.views
-        else:
-            self._net, self._views = network.eval(), ("identity",)
+            network, self._views = network.net, network.views
+        if isinstance(network, RegionPool):
+            network, self._regions = network.net, network.eval()
+        self._net = network.eval()
         self._layer = target_layer(self._net)
         self._lock = threading.Lock()  # Grad-CAM hooks the layer: one explanation at a time
 
@@ -64,7 +70,6 @@ class GradCam:
         """Where the evidence for ``class_index`` lies, averaged over the test-time views."""
         import torch
         from pytorch_grad_cam import GradCAM
-        from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
         batch = torch.from_numpy(preprocess(image, self.preprocessing)[None])
         maps = []
@@ -75,14 +80,39 @@ class GradCam:
                     for view in self._views:
                         flip = view == "hflip"
                         inp = torch.flip(batch, dims=[3]) if flip else batch
-                        grey = cam(input_tensor=inp,
-                                   targets=[ClassifierOutputTarget(class_index)])[0]
+                        grey = self._view_map(cam, inp, class_index)
                         maps.append(grey[:, ::-1] if flip else grey)
             finally:
                 cut.remove()
         combined = np.mean(maps, axis=0)
         peak = float(combined.max())
         return (combined / peak if peak > 0 else combined).astype(np.float32)
+
+
+    def _view_map(self, cam: Any, inp: Any, class_index: int) -> np.ndarray:
+        """Grad-CAM of one input, ``(S, S)``; for region pooling, assembled from its regions."""
+        from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+        target = ClassifierOutputTarget(class_index)
+        if self._regions is None:
+            return cam(input_tensor=inp, targets=[target])[0]
+        import torch
+
+        from cvlib.region_pool import crop_regions, region_weights
+        from cvlib.regions import pixel_box
+
+        pool = self._regions
+        crops = crop_regions(inp, pool.boxes, pool.size)
+        with torch.no_grad():
+            weights = region_weights(pool.region_logits(inp), pool.sharpness)[0, :, class_index]
+        region_maps = cam(input_tensor=crops, targets=[target] * len(pool.boxes))
+        side = inp.shape[-1]
+        canvas = np.zeros((side, side), np.float32)
+        for box, grey, weight in zip(pool.boxes, region_maps, weights.tolist(), strict=True):
+            x0, y0, x1, y1 = pixel_box(box, side, side)
+            placed = Image.fromarray(grey.astype(np.float32)).resize((x1 - x0, y1 - y0))
+            canvas[y0:y1, x0:x1] += weight * np.asarray(placed)
+        return canvas
 
 
 def _start_graph_here(module: Any, inputs: Any, output: Any) -> Any:

@@ -25,23 +25,40 @@ from cvlib.inference import ONNX_EXPORT_LOCK, onnx_session
 from cvlib.persist import atomic_write_bytes
 from cvlib.preprocess import Preprocessing, preprocess_batch
 from cvlib.progress import Progress
+from cvlib.region_pool import crop_regions
+from cvlib.regions import INPUT_SCALE, boxes_for
+from cvlib.train_config import TrainConfig
 
 VIEWS = ("identity", "hflip")
 
 
 @dataclass(frozen=True)
 class FeatureSpec:
-    """What determines a feature vector: the backbone, the input and the views averaged."""
+    """What determines a feature vector: the backbone, the input, the views averaged and
+    the regions looked at (one vector per region, :mod:`cvlib.regions`)."""
 
     architecture: str
     preprocessing: Preprocessing
     views: tuple[str, ...] = ("identity", "hflip")
+    regions: str = "whole"
+
+    @classmethod
+    def of(cls, config: TrainConfig, multi_label: bool) -> FeatureSpec:
+        """The features a training run with ``config`` fits its head on."""
+        config = config.for_data(multi_label)
+        return cls(config.architecture, config.preprocessing(), config.views, config.layout)
+
+    @property
+    def backbone_size(self) -> int:
+        """Side of the backbone's input (smaller than the model input for strips)."""
+        return self.preprocessing.image_size // INPUT_SCALE[self.regions]
 
     @property
     def key(self) -> str:
         """Folder name of this spec's cache: readable, and unique per setting."""
         p = self.preprocessing
-        return f"{self.architecture}-{p.image_size}-{p.resize}-{'+'.join(self.views)}"
+        key = f"{self.architecture}-{p.image_size}-{p.resize}-{'+'.join(self.views)}"
+        return key if self.regions == "whole" else f"{key}-{self.regions}"
 
 
 def default_cache_dir() -> Path:
@@ -90,17 +107,18 @@ class FeatureExtractor:
     """A frozen backbone that turns images into pooled, view-averaged feature vectors.
 
     On a GPU it runs in PyTorch (mixed precision, channels-last); on a CPU in ONNX Runtime.
+    With region pooling every image gives one vector per region, ``(K, D)``.
     """
 
     def __init__(self, spec: FeatureSpec, *, device: str | None = None) -> None:
         self.spec = spec
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.boxes = boxes_for(spec.regions)
         if self.device == "cuda":
             backbone = models.create_backbone(spec.architecture).to(self.device).eval()
             self._run = self._torch_runner(backbone.to(memory_format=torch.channels_last))
         else:
-            self._run = self._onnx_runner(backbone_onnx(spec.architecture,
-                                                        spec.preprocessing.image_size))
+            self._run = self._onnx_runner(backbone_onnx(spec.architecture, spec.backbone_size))
 
     def _torch_runner(self, backbone: torch.nn.Module):
         def run(batch: np.ndarray) -> np.ndarray:
@@ -117,15 +135,26 @@ class FeatureExtractor:
             return session.run(None, {"input": batch})[0]
         return run
 
+    def _regions(self, batch: np.ndarray) -> np.ndarray:
+        """Model inputs -> backbone inputs: the batch itself, or every region of every image."""
+        if self.spec.regions == "whole":
+            return batch
+        crops = crop_regions(torch.from_numpy(batch), self.boxes,
+                                     self.spec.backbone_size)
+        return crops.numpy()
+
     def __call__(self, images: Sequence[Image.Image]) -> np.ndarray:
-        """Features of a batch of images, shape ``(N, feature_dim)``, float32."""
+        """Features of a batch of images: ``(N, D)``, or ``(N, K, D)`` with K regions."""
         total = None
         for view in self.spec.views:
             batch = preprocess_batch([apply_view(im, view) for im in images],
                                      self.spec.preprocessing)
-            feats = self._run(batch)
+            feats = self._run(self._regions(batch))
             total = feats if total is None else total + feats
-        return (total / len(self.spec.views)).astype(np.float32)
+        feats = (total / len(self.spec.views)).astype(np.float32)
+        if self.spec.regions == "whole":
+            return feats
+        return feats.reshape(len(images), len(self.boxes), -1)
 
 
 class FeatureCache:
@@ -166,10 +195,13 @@ def extract_features(
 ) -> tuple[np.ndarray, dict[str, int]]:
     """Feature matrix for ``paths`` (rows in order), using and filling the disk cache.
 
-    Returns the ``(N, D)`` matrix and counts ``{"hits": ..., "misses": ...}``.  The backbone
-    is only built when something is missing, so a warm cache never imports a model.
+    Returns the ``(N, D)`` matrix (``(N, K, D)`` with K regions) and counts
+    ``{"hits": ..., "misses": ...}``.  The backbone is only built when something is missing,
+    so a warm cache never imports a model.  ``batch_size`` counts backbone inputs: with
+    regions, fewer images go into each batch, which keeps memory flat.
     """
     progress = progress or Progress()
+    batch_size = max(1, batch_size // len(boxes_for(spec.regions)))
     cache = FeatureCache(spec, cache_root)
     digests = [file_digest(p) for p in paths]
     rows: list[np.ndarray | None] = [cache.get(d) for d in digests]

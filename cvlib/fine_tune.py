@@ -39,10 +39,16 @@ if TYPE_CHECKING:
     from cvlib.train import TrainConfig
 
 
-def augmentation(size: int) -> T.Compose:
-    """Mild, label-preserving changes: framing, mirror, small tilt, light and colour."""
+def augmentation(size: int, reframe: bool = True) -> T.Compose:
+    """Mild, label-preserving changes: framing, mirror, small tilt, light and colour.
+
+    ``reframe=False`` leaves out the random crop: on multi-label images it could cut away
+    a product whose label the image keeps.
+    """
+    framing = ([T.RandomResizedCrop(size, scale=(0.6, 1.0), ratio=(0.8, 1.25), antialias=True)]
+               if reframe else [])
     return T.Compose([
-        T.RandomResizedCrop(size, scale=(0.6, 1.0), ratio=(0.8, 1.25), antialias=True),
+        *framing,
         T.RandomHorizontalFlip(),
         T.RandomRotation(10),
         T.ColorJitter(brightness=0.25, contrast=0.25, saturation=0.2, hue=0.02),
@@ -53,10 +59,10 @@ class ImageSet(torch.utils.data.Dataset):
     """Decoded images in memory, with optional augmentation, fed through our preprocessing."""
 
     def __init__(self, images: Sequence[Image.Image], targets: np.ndarray,
-                 cfg: Preprocessing, augment: bool) -> None:
+                 cfg: Preprocessing, augment: bool, reframe: bool = True) -> None:
         self.images, self.cfg = list(images), cfg
         self.targets = torch.as_tensor(np.asarray(targets))
-        self.transform = augmentation(cfg.image_size) if augment else None
+        self.transform = augmentation(cfg.image_size, reframe) if augment else None
 
     def __len__(self) -> int:
         return len(self.images)
@@ -132,6 +138,19 @@ def accuracy_metric(multi_label: bool):
     return accuracy
 
 
+def images_per_batch(network: nn.Module, batch_size: int) -> int:
+    """Images in one batch: ``batch_size`` backbone inputs, so fewer images with regions.
+
+    A region-pooled network runs its backbone once per region; without this, memory
+    would grow thirteenfold with strips.
+    """
+    from cvlib.region_pool import RegionPool
+
+    if isinstance(network, RegionPool):
+        return max(2, batch_size // len(network.boxes))
+    return batch_size
+
+
 def make_learner(network: nn.Module, train_set: ImageSet, valid_set: ImageSet,
                  batch_size: int, multi_label: bool, seed: int, path: Path) -> Learner:
     """A fastai Learner over plain PyTorch loaders, body and head as two parameter groups.
@@ -177,7 +196,7 @@ def _image_sets(dataset: Dataset, train_idx: list[int], valid_idx: list[int],
     cfg = config.preprocessing()
     images = {i: load_image(dataset.items[i][0]) for i in [*train_idx, *valid_idx]}
     train_set = ImageSet([images[i] for i in train_idx], targets_of(dataset, train_idx),
-                         cfg, config.augment)
+                         cfg, config.augment, reframe=not dataset.multi_label)
     valid_set = ImageSet([images[i] for i in valid_idx], targets_of(dataset, valid_idx),
                          cfg, False)
     return train_set, valid_set
@@ -187,7 +206,8 @@ def fine_tune(network: nn.Module, dataset: Dataset, train_idx: list[int],
               valid_idx: list[int], config: TrainConfig, progress: Progress) -> FineTuneOutcome:
     """Fine-tune ``network`` (head already fitted) and return its best version."""
     train_set, valid_set = _image_sets(dataset, train_idx, valid_idx, config)
-    learn = make_learner(network, train_set, valid_set, config.batch_size,
+    learn = make_learner(network, train_set, valid_set,
+                         images_per_batch(network, config.batch_size),
                          dataset.multi_label, config.seed, Path(tempfile.gettempdir()))
     total = config.freeze_epochs + config.epochs
     with learn.no_logging(), learn.no_bar():
@@ -228,8 +248,9 @@ def _valid_probs(model: nn.Module, valid_set: ImageSet, config: TrainConfig,
     from cvlib.checkpoint import ViewAverage
 
     net = ViewAverage(model.eval(), config.views)
-    outs = [net(torch.stack([valid_set[i][0] for i in range(s, min(s + 32, len(valid_set)))]))
-            for s in range(0, len(valid_set), 32)]
+    step = images_per_batch(model, 32)
+    outs = [net(torch.stack([valid_set[i][0] for i in range(s, min(s + step, len(valid_set)))]))
+            for s in range(0, len(valid_set), step)]
     return probabilities(torch.cat(outs).numpy(), multi_label)
 
 
@@ -247,7 +268,8 @@ def find_lr(network: nn.Module, dataset: Dataset, train_idx: list[int],
     """Run fastai's ``lr_find`` (valley suggestion) on the whole network; weights restored."""
     train_set, valid_set = _image_sets(dataset, train_idx, valid_idx, config)
     with tempfile.TemporaryDirectory() as scratch:
-        learn = make_learner(network, train_set, valid_set, config.batch_size,
+        learn = make_learner(network, train_set, valid_set,
+                             images_per_batch(network, config.batch_size),
                              dataset.multi_label, config.seed, Path(scratch))
         learn.unfreeze()
         with learn.no_bar():

@@ -278,8 +278,7 @@ class HardNegativeMiner:
         """View-averaged backbone features of some images, from the cache when there."""
         from cvlib.features import FeatureSpec, extract_features
 
-        spec = FeatureSpec(self.config.architecture, self.config.preprocessing(),
-                           self.config.views)
+        spec = FeatureSpec.of(self.config, multi_label=False)
         return extract_features(list(paths), spec)[0]
 
     def _keep_class_rows(self) -> None:

@@ -119,8 +119,18 @@ class Predictor:
         """Raw outputs for an already preprocessed NCHW batch."""
         return self._run_batch(np.ascontiguousarray(batch, dtype=np.float32))
 
+    @property
+    def regions_per_image(self) -> int:
+        """Backbone passes per image: 1, or the number of regions a region-pooled model reads."""
+        return len((self.meta.get("regions") or {}).get("boxes", [None]))
+
     def predict_proba(self, images: Sequence[Image.Image], batch_size: int = 32) -> np.ndarray:
-        """Probabilities (N, C), softmax or sigmoid as the model was trained."""
+        """Probabilities (N, C), softmax or sigmoid as the model was trained.
+
+        ``batch_size`` counts backbone inputs, so region-pooled models take fewer images
+        at a time and memory stays flat.
+        """
+        batch_size = max(1, batch_size // self.regions_per_image)
         chunks = [probabilities(self.logits(preprocess_batch(images[s:s + batch_size],
                                                              self.preprocessing)),
                                 self.multi_label)
@@ -164,13 +174,17 @@ def onnx_session(model: Path | bytes, threads: int | None = None):
 def _export_network(network, meta: dict[str, Any]) -> bytes:
     """ONNX bytes of a network (dynamic batch, input ``input``, output ``logits``)."""
     import io
+    import warnings
 
     import torch
 
     size = Preprocessing.from_dict(meta["preprocessing"]).image_size
     dummy = torch.zeros(1, 3, size, size)
     buffer = io.BytesIO()
-    with ONNX_EXPORT_LOCK:
+    with ONNX_EXPORT_LOCK, warnings.catch_warnings():
+        # region crops are fixed pixel boxes of the fixed input size: the tracer's warning
+        # that they will not follow another size is the intended behaviour
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
         torch.onnx.export(network.eval(), (dummy,), buffer, input_names=["input"],
                           output_names=["logits"], opset_version=17, dynamo=False,
                           dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})

@@ -55,7 +55,7 @@ def out_of_sample_probs(dataset: Dataset, config: TrainConfig | None = None, *,
     """
     config = config or TrainConfig(architecture="efficientnet_lite0")
     progress = progress or Progress()
-    spec = FeatureSpec(config.architecture, config.preprocessing(), config.views)
+    spec = FeatureSpec.of(config, dataset.multi_label)
     features, _ = extract_features([item.path for item in dataset.items], spec,
                                    progress=progress)
     targets = dataset.labels_matrix() if dataset.multi_label else dataset.targets()

@@ -6,6 +6,9 @@ linear model with weight decay cannot overfit 100 photos the way a whole network
 The head is fitted full-batch with L-BFGS (a multinomial logistic regression, or one
 logistic regression per label for multi-label), optionally on standardised features whose
 scaling is then folded into the weights, so the head always works on raw backbone features.
+With region features ``(N, K, D)`` the head scores every region and the image's logits
+are the smooth maximum over its regions (:func:`cvlib.region_pool.pool_regions`), exactly
+what the saved :class:`cvlib.region_pool.RegionPool` network computes.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from cvlib.progress import Progress
+from cvlib.region_pool import pool_regions
 from cvlib.train_config import TrainConfig
 
 
@@ -40,7 +44,7 @@ def fit_linear_head(
     max_iter: int = 300,
     progress: Progress | None = None,
 ) -> nn.Linear:
-    """Fit ``Linear(D, num_classes)`` on ``features`` (N, D) and return it.
+    """Fit ``Linear(D, num_classes)`` on ``features`` (N, D), or (N, K, D) regions, and return it.
 
     ``targets`` holds class indices (N,) for single-label, or a 0/1 matrix (N, C) for
     multi-label.  ``standardize`` scales every feature to unit variance first (then folds
@@ -48,13 +52,14 @@ def fit_linear_head(
     or better.  The fit is deterministic: full batch, zero initialisation, L-BFGS.
     """
     x = torch.from_numpy(np.asarray(features, np.float32))
+    flat = x.flatten(0, -2)
     if standardize:
-        mean, std = x.mean(0), x.std(0).clamp_min(1e-6)
+        mean, std = flat.mean(0), flat.std(0).clamp_min(1e-6)
     else:
-        mean, std = torch.zeros(x.shape[1]), torch.ones(x.shape[1])
+        mean, std = torch.zeros(x.shape[-1]), torch.ones(x.shape[-1])
     xs = (x - mean) / std
     y = torch.from_numpy(np.asarray(targets, np.float32))
-    head = nn.Linear(x.shape[1], num_classes)
+    head = nn.Linear(x.shape[-1], num_classes)
     nn.init.zeros_(head.weight)
     nn.init.zeros_(head.bias)
     optimizer = torch.optim.LBFGS(head.parameters(), lr=1.0, max_iter=max_iter,
@@ -63,7 +68,7 @@ def fit_linear_head(
 
     def closure() -> torch.Tensor:
         optimizer.zero_grad()
-        loss = _loss(head(xs), y, multi_label, label_smoothing)
+        loss = _loss(_image_logits(head, xs), y, multi_label, label_smoothing)
         loss = loss + 0.5 * weight_decay * head.weight.pow(2).sum()
         loss.backward()
         calls["n"] += 1
@@ -86,10 +91,15 @@ def fold_standardisation(head: nn.Linear, mean: torch.Tensor, std: torch.Tensor)
     return folded
 
 
+def _image_logits(head: nn.Linear, x: torch.Tensor) -> torch.Tensor:
+    """One row of logits per image: pooled over regions when features have them."""
+    return pool_regions(head(x)) if x.ndim == 3 else head(x)
+
+
 @torch.inference_mode()
 def head_logits(head: nn.Linear, features: np.ndarray) -> np.ndarray:
     """Logits of a fitted head on cached features (what the saved network computes)."""
-    return head(torch.from_numpy(np.asarray(features, np.float32))).numpy()
+    return _image_logits(head, torch.from_numpy(np.asarray(features, np.float32))).numpy()
 
 
 def fit_head_for(config: TrainConfig, features: np.ndarray, targets: np.ndarray,

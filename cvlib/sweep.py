@@ -45,14 +45,17 @@ from cvlib.errors import Cancelled, StudioError
 from cvlib.persist import atomic_write_json, read_json
 from cvlib.progress import Progress, child_progress
 from cvlib.registry import get_spec
-from cvlib.train_config import MODES, SCHEDULES, TrainConfig
+from cvlib.train_config import MODES, REGIONS, SCHEDULES, TrainConfig
 
 PARAMETERS: dict[str, type] = {
     "mode": str, "architecture": str, "image_size": int, "weight_decay": float,
     "label_smoothing": float, "lr": float, "epochs": int, "batch_size": int, "augment": bool,
-    "dropout": float, "schedule": str, "freeze_epochs": int,
+    "dropout": float, "schedule": str, "freeze_epochs": int, "regions": str,
 }
 """Settings a grid may sweep or fix, with their types (all are :class:`TrainConfig` fields)."""
+
+CHOICES = {"mode": MODES, "schedule": SCHEDULES, "regions": REGIONS}
+"""Settings that take one of a few names."""
 
 ALIASES = {"backbone": "architecture", "learning_rate": "lr", "augmentation": "augment"}
 """Friendlier names accepted in grid files."""
@@ -151,10 +154,8 @@ def _check_value(name: str, value: Any) -> Any:
         cast = kind(value)
     except (TypeError, ValueError):
         raise StudioError(f"{name}: {value!r} is not a {kind.__name__}") from None
-    if name == "mode" and cast not in MODES:
-        raise StudioError(f"mode must be one of {MODES}, not {cast!r}")
-    if name == "schedule" and cast not in SCHEDULES:
-        raise StudioError(f"schedule must be one of {SCHEDULES}, not {cast!r}")
+    if name in CHOICES and cast not in CHOICES[name]:
+        raise StudioError(f"{name} must be one of {CHOICES[name]}, not {cast!r}")
     if name == "architecture":
         get_spec(cast)
     return cast
@@ -328,7 +329,7 @@ def _prefetch_features(plan: SweepPlan, pending: list[PlannedCell], progress: Pr
 
     needed = {}
     for p in pending:
-        spec = FeatureSpec(p.config.architecture, p.config.preprocessing(), p.config.views)
+        spec = FeatureSpec.of(p.config, plan.datasets[p.cell.dataset].multi_label)
         needed.setdefault((p.cell.dataset, spec), None)
     for dataset_path, spec in needed:
         progress.check()

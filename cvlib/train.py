@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from cvlib import models
+from cvlib import models, region_pool
 from cvlib.checkpoint import ViewAverage, make_meta, save_model
 from cvlib.data import Dataset, fingerprint, split
 from cvlib.errors import BadImageError, DatasetError
@@ -108,14 +108,15 @@ def drop_unreadable(dataset: Dataset, progress: Progress, valid_idx: list[int] |
 
 
 def network_with_head(config: TrainConfig, head: nn.Linear) -> nn.Module:
-    """The whole pretrained network with a fitted quick head as its classifier.
+    """The whole pretrained network with a fitted quick head as its classifier, inside
+    region pooling when the run uses strips.
 
     Both training and the learning-rate finder start fine-tuning from this network.
     """
     net = models.create(config.architecture, num_classes=head.out_features)
     net.get_classifier().load_state_dict(head.state_dict())
     net.drop_rate = config.dropout
-    return net
+    return region_pool.wrap(net, config.layout, config.backbone_size)
 
 
 def train(dataset: Dataset, config: TrainConfig | None = None, *,
@@ -125,7 +126,7 @@ def train(dataset: Dataset, config: TrainConfig | None = None, *,
     ``valid_idx`` overrides the seeded split (to re-run a recorded run exactly, or to
     validate on a fixed set across hard-negative rounds).
     """
-    config = config or TrainConfig()
+    config = (config or TrainConfig()).for_data(dataset.multi_label)
     progress = progress or Progress()
     seed_everything(config.seed)
     start = time.perf_counter()
@@ -137,7 +138,7 @@ def train(dataset: Dataset, config: TrainConfig | None = None, *,
         train_idx = [i for i in range(len(dataset)) if i not in chosen]
     check_trainable(dataset, train_idx)
     paths = [dataset.items[i][0] for i in range(len(dataset))]
-    spec = FeatureSpec(config.architecture, config.preprocessing(), config.views)
+    spec = FeatureSpec.of(config, dataset.multi_label)
     progress.log(f"features: {spec.key}")
     feats, cache = extract_features(paths, spec, progress=progress)
     t_features = time.perf_counter() - start
@@ -168,6 +169,7 @@ def train(dataset: Dataset, config: TrainConfig | None = None, *,
         architecture=config.architecture, classes=dataset.classes,
         multi_label=dataset.multi_label, preprocessing=config.preprocessing(),
         views=config.views, head={"type": "linear", "dropout": config.dropout},
+        regions=net.describe() if isinstance(net, region_pool.RegionPool) else None,
         training=config.to_dict(), metrics=_headline(metrics), timings=timings,
         data_fingerprint=fingerprint(dataset),
         split={"valid": [_rel(dataset, i) for i in valid_idx], "seed": config.seed,
@@ -200,12 +202,13 @@ def find_learning_rate(dataset: Dataset, config: TrainConfig):
     """
     from cvlib.fine_tune import find_lr
 
+    config = config.for_data(dataset.multi_label)
     seed_everything(config.seed)
     dataset, _ = drop_unreadable(dataset, Progress())
     train_idx, valid_idx = split(dataset, valid_pct=config.valid_pct, seed=config.seed)
     check_trainable(dataset, train_idx)
     paths = [dataset.items[i][0] for i in train_idx]
-    spec = FeatureSpec(config.architecture, config.preprocessing(), config.views)
+    spec = FeatureSpec.of(config, dataset.multi_label)
     feats, _ = extract_features(paths, spec)
     head = fit_head_for(config, feats, targets_of(dataset, train_idx), len(dataset.classes),
                         multi_label=dataset.multi_label)

@@ -10,11 +10,15 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from cvlib.preprocess import Preprocessing
+from cvlib.regions import INPUT_SCALE, REGION_LAYOUTS
 from cvlib.registry import get_spec
 
 MODES = ("quick", "full")
 SCHEDULES = ("one_cycle", "flat")
 """Learning-rate schedules of full training: fastai's one-cycle, or a constant rate."""
+REGIONS = ("auto", *REGION_LAYOUTS)
+"""What the backbone looks at (see :mod:`cvlib.regions`): the whole image, or overlapping
+strips pooled by a smooth maximum; ``auto`` picks strips for multi-label data."""
 
 
 @dataclass
@@ -29,6 +33,7 @@ class TrainConfig:
     image_size: int | None = None
     resize: str = "squish"
     views: tuple[str, ...] = ("identity",)
+    regions: str = "auto"
     weight_decay: float = 1e-2
     standardize: bool = False
     label_smoothing: float = 0.0
@@ -47,19 +52,43 @@ class TrainConfig:
             raise ValueError(f"mode must be one of {MODES}, not {self.mode!r}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}, not {self.schedule!r}")
+        if self.regions not in REGIONS:
+            raise ValueError(f"regions must be one of {REGIONS}, not {self.regions!r}")
         self.views = tuple(self.views)
+        if self.regions == "strips" and self.views != ("identity",):
+            raise ValueError("strips already look at every part of the image; "
+                             "use them with the identity view only")
+
+    def for_data(self, multi_label: bool) -> TrainConfig:
+        """This config with ``regions="auto"`` decided for single- or multi-label data."""
+        if self.regions != "auto":
+            return self
+        if multi_label and self.views == ("identity",):
+            return replace(self, regions="strips")
+        return replace(self, regions="whole")
+
+    @property
+    def layout(self) -> str:
+        """The region layout in force (``auto`` counts as whole until :meth:`for_data`)."""
+        return "whole" if self.regions == "auto" else self.regions
+
+    @property
+    def backbone_size(self) -> int:
+        """Side of the backbone's input in pixels (the registry default unless set)."""
+        return self.image_size or get_spec(self.architecture).preprocessing.image_size
 
     def preprocessing(self) -> Preprocessing:
-        """The backbone's preprocessing at this run's image size."""
-        base = get_spec(self.architecture).preprocessing
-        cfg = base.with_size(self.image_size or base.image_size)
-        return Preprocessing(cfg.image_size, cfg.mean, cfg.std, self.resize, cfg.interpolation)
+        """How images become this run's model input: the backbone's normalisation, at the
+        backbone size (whole image) or at the larger size strips are cut from."""
+        cfg = get_spec(self.architecture).preprocessing
+        side = self.backbone_size * INPUT_SCALE[self.layout]
+        return Preprocessing(side, cfg.mean, cfg.std, self.resize, cfg.interpolation)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings, stored in the model and the run record."""
         data = asdict(self)
         data["views"] = list(self.views)
-        data["image_size"] = self.preprocessing().image_size
+        data["image_size"] = self.backbone_size
         return data
 
 

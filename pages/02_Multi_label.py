@@ -5,11 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from cvlib.data import load_dataset
+from cvlib.train_config import with_overrides
 from ui.common import guarded, key, next_step, page_header, session_owner, show_error
 from ui.datasets import dataset_picker, dataset_summary, sample_grid
 from ui.health import health_gate
 from ui.multilabel import (
     label_sets,
+    regions_explainer,
     results_grid,
     save_with_thresholds,
     softmax_vs_sigmoid,
@@ -75,6 +77,9 @@ if dataset is not None:
     )
     config = training_settings(PAGE, workshop={"architecture": "efficientnet_lite0",
                                                "image_size": 224, "mode": "quick"})
+    regions = guarded(regions_explainer)(PAGE, dataset)
+    if regions is not None:
+        config = with_overrides(config, regions=regions)
     if st.button("▶ Train", type="primary", key=key(PAGE, "train")):
         start_training(JOB, dataset, config)
     result = training_monitor(JOB)

@@ -13,6 +13,7 @@ import pytest
 from cvlib.data import load_dataset
 from cvlib.evaluate import evaluate
 from cvlib.images import load_image
+from cvlib.preprocess import Preprocessing
 from cvlib.thresholds import tune
 from cvlib.train_config import TrainConfig
 
@@ -72,17 +73,49 @@ def test_saved_thresholds_are_what_prediction_uses(quick_result, tmp_path: Path)
                        for row in expected]
 
 
-def test_tuned_thresholds_on_real_photos_beat_one_half(quick_result):
-    """Measured (quick, Lite0, 224 px, one view, seed 42, 23 validation photos): exact match
-    0.48 at 0.5 and at the tuned global threshold, 0.52 with per-class thresholds; hamming
-    0.79, 0.79, 0.87.  The floors sit a little below, to catch regressions, not to flatter;
-    the issue's 0.70 / 0.90 are not reached by quick training on this set."""
+def test_tuned_thresholds_on_real_photos_reach_the_floors(quick_result):
+    """Measured (quick, Lite0, 224 px strips, seed 42, 23 validation photos): exact match
+    0.78 at 0.5, 0.83 at the tuned global threshold, 0.87 with per-class thresholds;
+    hamming 0.92, 0.95, 0.96.  The floors are the issue's: 0.70 and 0.90."""
     choice = tune(quick_result.valid_probs, quick_result.valid_targets,
                   quick_result.meta["classes"])
     at_half, tuned = choice.scores_at_default, choice.scores_global
     assert tuned["exact_match"] >= at_half["exact_match"]
     assert choice.scores_per_class["hamming_accuracy"] >= at_half["hamming_accuracy"]
-    assert tuned["exact_match"] >= 0.45
-    assert choice.scores_per_class["exact_match"] >= 0.50
-    assert choice.scores_per_class["hamming_accuracy"] >= 0.80
-    assert at_half["hamming_accuracy"] >= 0.72
+    assert tuned["exact_match"] >= 0.70
+    assert tuned["hamming_accuracy"] >= 0.90
+    assert choice.scores_per_class["exact_match"] >= 0.70
+
+
+def test_looking_at_strips_beats_looking_at_the_whole_image(multilabel, quick_result):
+    """One vector for the whole photo blends its products; strips keep them apart."""
+    from cvlib.train import train
+
+    whole = train(multilabel, TrainConfig(mode="quick", architecture="efficientnet_lite0",
+                                          image_size=224, regions="whole"))
+    assert quick_result.meta["regions"]["size"] == 224 and whole.meta["regions"] is None
+    strips = quick_result.metrics
+    assert strips["exact_match"] >= whole.metrics["exact_match"] + 0.15
+    assert strips["hamming_accuracy"] > whole.metrics["hamming_accuracy"]
+
+
+def test_the_onnx_export_pools_the_regions_like_the_network(quick_result, tmp_path: Path):
+    from cvlib.inference import Predictor
+
+    folder = quick_result.save(tmp_path / "m")
+    onnx = Predictor.load(folder, engine="onnx")
+    probs = onnx.predict_proba([load_image(p) for p in quick_result.valid_paths])
+    np.testing.assert_allclose(probs, quick_result.valid_probs, atol=1e-4)
+
+
+def test_each_products_heatmap_lies_over_that_product(quick_result, shared_data: Path):
+    """ml002 shows water, milk and juice from left to right."""
+    from cvlib.explain import GradCam
+
+    cam = GradCam(quick_result.network, Preprocessing.from_dict(quick_result.meta["preprocessing"]))
+    image = load_image(shared_data / "groceries4-multilabel" / "images" / "ml002.jpg")
+    classes = quick_result.meta["classes"]
+    for name, third in (("water", 0), ("milk", 1), ("juice", 2)):
+        heat = cam.heatmap(image, classes.index(name))
+        mass = [float(part.sum()) for part in np.array_split(heat, 3, axis=1)]
+        assert int(np.argmax(mass)) == third, (name, mass)

@@ -40,6 +40,8 @@ def test_page_02_teaches_trains_tunes_and_saves_with_thresholds():
     assert not app.error, [e.value for e in app.error]
     worked = [d.value for d in app.dataframe]
     assert any("softmax" in frame.columns and "sigmoid" in frame.columns for frame in worked)
+    assert app.radio(key="p02:regions").value == "strips", "multi-label looks at strips"
+    assert any("13 regions of each image" in c.value for c in app.caption)
 
     tuned = metrics(app)
     threshold = app.slider(key="p02:threshold")
@@ -61,5 +63,5 @@ def test_page_02_teaches_trains_tunes_and_saves_with_thresholds():
     next(b for b in app.button if "Save model" in b.label).click().run()
     assert not app.exception, app.exception
     meta = read_model_meta(Path(os.environ["CVLIB_HOME"]) / "models" / "fridge-multi")
-    assert meta["multi_label"] is True
+    assert meta["multi_label"] is True and len(meta["regions"]["boxes"]) == 13
     assert isinstance(meta["thresholds"], list) and len(meta["thresholds"]) == 4

@@ -13,6 +13,7 @@ import streamlit as st
 from cvlib.data import Dataset, studio_home
 from cvlib.images import load_image, thumbnail
 from cvlib.preprocess import sigmoid, softmax
+from cvlib.regions import preview
 from cvlib.thresholds import saved_form, scores, tune
 from ui.common import key
 
@@ -93,6 +94,33 @@ def label_sets(dataset: Dataset) -> None:
                      for n, count in sorted(per_image.items())})
 
 
+REGION_CHOICES = {"strips": "Strips: 13 regions, pooled (best for several objects)",
+                  "whole": "Whole image: one look (13 times cheaper)"}
+
+
+def regions_explainer(page: str, dataset: Dataset) -> str:
+    """Show the 13 regions of the busiest photo, and let the learner choose what to train on.
+
+    Returns the chosen layout for :class:`cvlib.train_config.TrainConfig`'s ``regions``.
+    """
+    path, labels = max(dataset.items, key=lambda item: len(item.labels))
+    st.markdown(
+        "**Looking at parts of the photo.** A network sees a photo through one feature "
+        "vector, averaged over the whole image: three products side by side blur into one "
+        "mixture, and small ones get drowned out. So for multi-label data the studio shows "
+        "the network **13 regions** of each photo (the whole, and overlapping strips a "
+        "third, a half and two thirds wide), scores every region with the same head, and "
+        "takes for each class a *smooth maximum* over the regions: a label is predicted "
+        "when **some** region shows it. Training still needs only the photo's label set. "
+        f"Below: what the network is shown for one photo labelled *{label_text(labels)}*.")
+    shown = preview(load_image(path), "strips", size=120)
+    cols = st.columns(7)
+    for i, (caption, crop) in enumerate(shown):
+        cols[i % 7].image(crop, caption=caption, width="stretch")
+    return st.radio("What the network looks at", list(REGION_CHOICES),
+                    format_func=REGION_CHOICES.get, key=key(page, "regions"), horizontal=True)
+
+
 def threshold_panel(page: str, result: Any) -> float | np.ndarray:
     """Slider, per-class toggle, every metric at once, the curve; returns the threshold
     (one float) or the per-class thresholds (an array).
@@ -112,7 +140,10 @@ def threshold_panel(page: str, result: Any) -> float | np.ndarray:
                       help="A label is predicted when its probability reaches this.")
     thresholds = np.asarray(choice.per_class) if per_class else float(value)
     metric_cards(scores(probs, truth, thresholds))
+    regions = result.meta.get("regions")
+    looked_at = f"{len(regions['boxes'])} regions of" if regions else "the whole of"
     st.caption(
+        f"The network looked at {looked_at} each image (step 3). "
         f"Best global threshold on validation: **{choice.threshold:.2f}** (exact match "
         f"{choice.scores_global['exact_match']:.1%}, against "
         f"{choice.scores_at_default['exact_match']:.1%} at 0.5); per-class thresholds "
