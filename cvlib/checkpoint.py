@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
+from safetensors.torch import save as safetensors_bytes
 from torch import nn
 
-from cvlib import models, region_pool
+from cvlib import region_pool
+from cvlib.data import studio_home
 from cvlib.errors import ModelFormatError
 from cvlib.persist import (
     META_FILE,
     MODEL_FORMAT,
     WEIGHTS_FILE,
+    atomic_write_bytes,
     atomic_write_json,
     read_model_meta,
     staged_folder,
@@ -55,6 +59,8 @@ class ViewAverage(nn.Module):
 
 def build_network(meta: dict[str, Any], *, pretrained: bool = False) -> nn.Module:
     """The network a model folder describes, with random (or ImageNet) weights."""
+    from cvlib import models
+
     net = models.create(meta["architecture"], num_classes=len(meta["classes"]),
                         pretrained=pretrained)
     dropout = float(meta.get("head", {}).get("dropout", 0.0))
@@ -68,10 +74,9 @@ def build_network(meta: dict[str, Any], *, pretrained: bool = False) -> nn.Modul
 def library_versions() -> dict[str, str]:
     """Versions recorded with every model and run, so results can be reproduced."""
     import numpy
-    import timm
 
     return {"python": platform.python_version(), "torch": torch.__version__,
-            "timm": timm.__version__, "numpy": numpy.__version__}
+            "timm": metadata.version("timm"), "numpy": numpy.__version__}
 
 
 def make_meta(
@@ -100,8 +105,14 @@ def make_meta(
 
 def save_model(folder: str | Path, network: nn.Module, meta: dict[str, Any]) -> Path:
     """Write weights and JSON into ``folder`` atomically (the old version survives a crash)."""
+    return save_state(folder, network.state_dict(), meta)
+
+
+def save_state(folder: str | Path, state: dict[str, torch.Tensor], meta: dict[str, Any]
+               ) -> Path:
+    """:func:`save_model` from a state dict: what :func:`build_network` (meta) will load."""
     folder = Path(folder)
-    state = {k: v.detach().cpu().contiguous() for k, v in network.state_dict().items()}
+    state = {k: v.detach().cpu().contiguous() for k, v in state.items()}
     with staged_folder(folder) as staging:
         save_file(state, str(staging / WEIGHTS_FILE), metadata={"format": MODEL_FORMAT})
         atomic_write_json(staging / META_FILE, meta)
@@ -125,3 +136,46 @@ def load_model(folder: str | Path) -> tuple[nn.Module, dict[str, Any]]:
             f"{len(meta['classes'])} classes"
         ) from exc
     return network.eval(), meta
+
+
+def pretrained_state_path(architecture: str) -> Path:
+    """Where the ImageNet weights of ``architecture`` are kept under timm's names."""
+    return studio_home() / "backbones" / f"{architecture}.safetensors"
+
+
+def remember_pretrained_state(architecture: str, state: dict[str, torch.Tensor]) -> None:
+    """Keep the (remapped) ImageNet weights as safetensors, once per architecture.
+
+    A quick model is these weights with a new head, so with this file a quick run saves
+    its model without importing timm or building the network (README, "Fast on a CPU").
+    """
+    path = pretrained_state_path(architecture)
+    if not path.is_file():
+        atomic_write_bytes(path, safetensors_bytes({k: v.contiguous() for k, v in state.items()}))
+
+
+def state_prefix(meta: dict[str, Any]) -> str:
+    """How deep :func:`build_network` nests the timm network: ``net.`` per wrapper."""
+    wrappers = bool(meta.get("regions")) + (tuple(meta.get("views", ["identity"]))
+                                            != ("identity",))
+    return "net." * wrappers
+
+
+def head_on_pretrained(meta: dict[str, Any], head: nn.Linear) -> dict[str, torch.Tensor] | None:
+    """The state dict of a model that is the ImageNet network with ``head`` as classifier.
+
+    Built from :func:`pretrained_state_path` without the network; ``None`` when that file is
+    not there yet (the caller then builds the network).
+    """
+    from cvlib.registry import get_spec
+
+    path = pretrained_state_path(meta["architecture"])
+    if not path.is_file():
+        return None
+    classifier = get_spec(meta["architecture"]).classifier + "."
+    prefix = state_prefix(meta)
+    state = {prefix + k: v for k, v in load_file(str(path)).items()
+             if not k.startswith(classifier)}
+    for name, value in head.state_dict().items():
+        state[prefix + classifier + name] = value
+    return state

@@ -104,7 +104,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     result.save(out)
     from cvlib.evaluate import summary
 
-    headline = summary(result.metrics)
+    headline = summary(result.meta["metrics"])
     wall = time.perf_counter() - _START
     report = {"model": str(out), "mode": config.mode, "architecture": config.architecture,
               "image_size": config.preprocessing().image_size, **headline,

@@ -1,7 +1,11 @@
-"""Honest validation numbers, computed with scikit-learn on held-out probabilities.
+"""Honest validation numbers on held-out probabilities.
 
 All metrics take probabilities (softmax for single-label, sigmoid for multi-label), never
-raw logits, so thresholds and curves mean what they say.
+raw logits, so thresholds and curves mean what they say.  Counting metrics (accuracy,
+confusion matrix, precision, recall, F1) are a few lines of numpy over the confusion
+counts; ranking metrics (ROC and PR curves, AUC, average precision) are scikit-learn's,
+imported when first needed: it takes over a second to import, which a quick command-line
+run would otherwise spend on curves it never prints.
 """
 
 from __future__ import annotations
@@ -9,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn import metrics as skm
 
 from cvlib.thresholds import scores
 
@@ -38,12 +41,42 @@ def top_losses(probs: np.ndarray, targets: np.ndarray, multi_label: bool,
     return order if k is None else order[:k]
 
 
+def confusion_matrix(targets: np.ndarray, preds: np.ndarray, num_classes: int) -> np.ndarray:
+    """Counts (C, C): row = true class, column = predicted class."""
+    flat = np.asarray(targets, np.int64) * num_classes + np.asarray(preds, np.int64)
+    return np.bincount(flat, minlength=num_classes * num_classes).reshape(num_classes,
+                                                                         num_classes)
+
+
+def precision_recall_f1(tp: np.ndarray, predicted: np.ndarray, actual: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-class precision, recall and F1 from counts; 0 where a ratio has nothing to count
+    (scikit-learn's ``zero_division=0``)."""
+    tp, predicted, actual = (np.asarray(a, np.float64) for a in (tp, predicted, actual))
+    precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
+    recall = np.divide(tp, actual, out=np.zeros_like(tp), where=actual > 0)
+    total = precision + recall
+    f1 = np.divide(2 * precision * recall, total, out=np.zeros_like(tp), where=total > 0)
+    return precision, recall, f1
+
+
+def average_precision(y: np.ndarray, p: np.ndarray) -> float | None:
+    """Area under one class's precision-recall curve (``None`` without positives)."""
+    if not np.asarray(y).any():
+        return None
+    from sklearn.metrics import average_precision_score
+
+    return float(average_precision_score(y, p))
+
+
 def curves(probs: np.ndarray, y_onehot: np.ndarray, classes: list[str]) -> dict[str, Any]:
     """Per-class and micro-averaged ROC and precision-recall curves with AUC / AP.
 
     A class with no positive (or no negative) sample in the data has no curve; it is left
     out rather than reported as a misleading 0 or 1.
     """
+    from sklearn import metrics as skm
+
     out: dict[str, Any] = {"roc": {}, "pr": {}}
     columns = [(name, y_onehot[:, i], probs[:, i]) for i, name in enumerate(classes)]
     columns.append(("micro", y_onehot.ravel(), probs.ravel()))
@@ -59,23 +92,24 @@ def curves(probs: np.ndarray, y_onehot: np.ndarray, classes: list[str]) -> dict[
     return out
 
 
-def evaluate_single_label(probs: np.ndarray, targets: np.ndarray,
-                          classes: list[str]) -> dict[str, Any]:
-    """Accuracy, per-class precision/recall/F1, confusion matrix and curves."""
+def evaluate_single_label(probs: np.ndarray, targets: np.ndarray, classes: list[str],
+                          with_curves: bool = True) -> dict[str, Any]:
+    """Accuracy, per-class precision/recall/F1, confusion matrix and (optionally) curves."""
     targets = np.asarray(targets, dtype=np.int64)
     preds = probs.argmax(axis=1)
-    labels = list(range(len(classes)))
-    precision, recall, f1, support = skm.precision_recall_fscore_support(
-        targets, preds, labels=labels, zero_division=0)
+    confusion = confusion_matrix(targets, preds, len(classes))
+    support = confusion.sum(axis=1)
+    precision, recall, f1 = precision_recall_f1(np.diag(confusion), confusion.sum(axis=0),
+                                                support)
     return {
         "n": len(targets),
-        "accuracy": float(skm.accuracy_score(targets, preds)) if len(targets) else 0.0,
+        "accuracy": float((preds == targets).mean()) if len(targets) else 0.0,
         "per_class": {c: {"precision": float(precision[i]), "recall": float(recall[i]),
                           "f1": float(f1[i]), "support": int(support[i])}
                       for i, c in enumerate(classes)},
-        "confusion": skm.confusion_matrix(targets, preds, labels=labels).tolist(),
+        "confusion": confusion.tolist(),
         "loss": float(per_sample_loss(probs, targets, False).mean()) if len(targets) else 0.0,
-        **curves(probs, one_hot(targets, len(classes)), classes),
+        **(curves(probs, one_hot(targets, len(classes)), classes) if with_curves else {}),
     }
 
 
@@ -86,7 +120,8 @@ def summary(metrics: dict[str, Any]) -> dict[str, float]:
 
 
 def evaluate_multi_label(probs: np.ndarray, y: np.ndarray, classes: list[str],
-                         threshold: float | np.ndarray = 0.5) -> dict[str, Any]:
+                         threshold: float | np.ndarray = 0.5,
+                         with_curves: bool = True) -> dict[str, Any]:
     """Hamming (per-label) and exact-match accuracy at ``threshold``, per-class P/R/F1/AP.
 
     ``threshold`` is one number for all classes or one per class.  ``precision``, ``recall``
@@ -95,10 +130,10 @@ def evaluate_multi_label(probs: np.ndarray, y: np.ndarray, classes: list[str],
     """
     y = np.asarray(y, dtype=np.int64)
     preds = (probs >= np.asarray(threshold)).astype(np.int64)
-    precision, recall, f1, support = skm.precision_recall_fscore_support(
-        y, preds, zero_division=0)
-    ap = [float(skm.average_precision_score(y[:, i], probs[:, i])) if y[:, i].any() else None
-          for i in range(len(classes))]
+    support = y.sum(axis=0)
+    precision, recall, f1 = precision_recall_f1((preds & y).sum(axis=0), preds.sum(axis=0),
+                                                support)
+    ap = [average_precision(y[:, i], probs[:, i]) for i in range(len(classes))]
     return {
         "n": len(y),
         "threshold": float(np.mean(threshold)),
@@ -113,17 +148,18 @@ def evaluate_multi_label(probs: np.ndarray, y: np.ndarray, classes: list[str],
                           "f1": float(f1[i]), "support": int(support[i]), "ap": ap[i]}
                       for i, c in enumerate(classes)},
         "loss": float(per_sample_loss(probs, y, True).mean()) if len(y) else 0.0,
-        **curves(probs, y, classes),
+        **(curves(probs, y, classes) if with_curves else {}),
     }
 
 
 def evaluate(probs: np.ndarray, targets: np.ndarray, classes: list[str], *,
-             multi_label: bool = False,
-             threshold: float | np.ndarray = 0.5) -> dict[str, Any]:
+             multi_label: bool = False, threshold: float | np.ndarray = 0.5,
+             curves: bool = True) -> dict[str, Any]:
     """One entry point for both kinds of model, so callers never branch on the mode.
 
     For multi-label models, ``accuracy`` is the exact-match (zero-one) accuracy.
+    ``curves=False`` leaves out the ROC and PR curves (``model.json`` keeps only numbers).
     """
     if multi_label:
-        return evaluate_multi_label(probs, targets, classes, threshold)
-    return evaluate_single_label(probs, targets, classes)
+        return evaluate_multi_label(probs, targets, classes, threshold, curves)
+    return evaluate_single_label(probs, targets, classes, curves)

@@ -18,7 +18,6 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
-from cvlib import models
 from cvlib.data import studio_home
 from cvlib.images import load_image
 from cvlib.inference import ONNX_EXPORT_LOCK, onnx_session
@@ -94,6 +93,8 @@ def backbone_onnx(architecture: str, image_size: int) -> Path:
     with ONNX_EXPORT_LOCK:  # two sessions training at once export one after the other
         if path.is_file():
             return path
+        from cvlib import models
+
         buffer = io.BytesIO()
         backbone = models.create_backbone(architecture).eval()
         torch.onnx.export(backbone, (torch.zeros(1, 3, image_size, image_size),), buffer,
@@ -115,6 +116,8 @@ class FeatureExtractor:
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.boxes = boxes_for(spec.regions)
         if self.device == "cuda":
+            from cvlib import models
+
             backbone = models.create_backbone(spec.architecture).to(self.device).eval()
             self._run = self._torch_runner(backbone.to(memory_format=torch.channels_last))
         else:

@@ -375,26 +375,20 @@ def fit_background_row(positives: np.ndarray, negatives: np.ndarray, known: np.n
     import torch
     from torch.nn import functional as F
 
-    x = torch.from_numpy(np.concatenate([positives, negatives]).astype(np.float32))
-    y = torch.cat([torch.zeros(len(positives)), torch.ones(len(negatives))])
+    from cvlib.quick_train import lbfgs
+
+    x = torch.from_numpy(np.concatenate([positives, negatives]).astype(np.float64))
+    y = torch.cat([torch.zeros(len(positives)), torch.ones(len(negatives))]).double()
     mean, std = x.mean(0), x.std(0).clamp_min(1e-6)
     xs = (x - mean) / std
-    offset = torch.logsumexp(x @ torch.from_numpy(known.T.astype(np.float32))
-                             + torch.from_numpy(known_bias.astype(np.float32)), dim=1)
-    w = torch.zeros(x.shape[1], requires_grad=True)
-    b = torch.zeros(1, requires_grad=True)
-    optimizer = torch.optim.LBFGS([w, b], lr=1.0, max_iter=max_iter, history_size=20,
-                                  line_search_fn="strong_wolfe")
+    offset = torch.logsumexp(x @ torch.from_numpy(known.T.astype(np.float64))
+                             + torch.from_numpy(known_bias.astype(np.float64)), dim=1)
 
-    def closure() -> torch.Tensor:
-        optimizer.zero_grad()
+    def loss_of(w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         loss = F.binary_cross_entropy_with_logits(xs @ w + b - offset, y)
-        loss = loss + 0.5 * weight_decay * w.pow(2).sum()
-        loss.backward()
-        return loss
+        return loss + 0.5 * weight_decay * w.pow(2).sum()
 
-    optimizer.step(closure)
-    with torch.no_grad():
-        row = (w / std).numpy()
-        bias = float(b - (w * mean / std).sum())
+    w, b = lbfgs(loss_of, [(x.shape[1],), (1,)], max_iter=max_iter)
+    row = (w / std).numpy().astype(np.float32)
+    bias = float(b - (w * mean / std).sum())
     return row, bias

@@ -136,10 +136,16 @@ def remap_by_position(
 
 
 def _pretrained_state_dict(spec: ModelSpec, allow_download: bool) -> dict[str, torch.Tensor]:
-    """ImageNet weights for ``spec``, keyed like its timm network."""
+    """ImageNet weights for ``spec``, keyed like its timm network (and kept as safetensors,
+    so that quick models can be saved without building a network)."""
+    from cvlib.checkpoint import remember_pretrained_state
+
     if spec.lite_index is not None:
-        return _lite_state_dict(spec.name)
-    return _resnet_state_dict(spec, allow_download)
+        state = _lite_state_dict(spec.name)
+    else:
+        state = _resnet_state_dict(spec, allow_download)
+    remember_pretrained_state(spec.name, state)
+    return state
 
 
 @cache

@@ -77,11 +77,6 @@ class RegionPool(nn.Module):
         """The shared head (fastai's splitter and the quick head use it)."""
         return self.net.get_classifier()
 
-    def describe(self) -> dict[str, object]:
-        """The ``regions`` entry of ``model.json``, from which :func:`from_meta` rebuilds it."""
-        return {"boxes": [list(box) for box in self.boxes], "size": self.size,
-                "sharpness": self.sharpness}
-
 
 def wrap(net: nn.Module, layout: str, size: int) -> nn.Module:
     """``net`` as it is for the whole-image layout, inside a :class:`RegionPool` otherwise."""

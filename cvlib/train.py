@@ -19,6 +19,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from cvlib import models, region_pool
-from cvlib.checkpoint import ViewAverage, make_meta, save_model
+from cvlib import region_pool
+from cvlib.checkpoint import ViewAverage, head_on_pretrained, make_meta, save_model, save_state
 from cvlib.data import Dataset, fingerprint, split
 from cvlib.errors import BadImageError, DatasetError
 from cvlib.evaluate import evaluate
@@ -36,25 +37,55 @@ from cvlib.images import check_image
 from cvlib.preprocess import probabilities
 from cvlib.progress import Progress
 from cvlib.quick_train import fit_head_for, head_logits
+from cvlib.regions import describe as describe_regions
 from cvlib.train_config import TrainConfig
 
 
 @dataclass
 class TrainResult:
-    """A trained network with its validation evidence, ready to save."""
+    """A trained model with its validation evidence, ready to save.
 
-    network: nn.Module
+    Quick training keeps only its fitted ``head``: the whole network and the full metrics
+    (with ROC and PR curves) are built when first asked for, so a run that only saves its
+    model never imports timm or scikit-learn (README, "Fast on a laptop CPU").
+    """
+
+    config: TrainConfig
     meta: dict[str, Any]
-    metrics: dict[str, Any]
     valid_probs: np.ndarray
     valid_targets: np.ndarray
     valid_paths: list[Path]
     train_paths: list[Path]
+    head: nn.Linear | None = None
+    fine_tuned: nn.Module | None = None
     timings: dict[str, float] = field(default_factory=dict)
     stopped_early: bool = False
 
+    @cached_property
+    def network(self) -> nn.Module:
+        """The whole network as saved: fine-tuned, or the ImageNet one with the quick head."""
+        net = self.fine_tuned
+        if net is None:
+            net = network_with_head(self.config, self.head)
+        views = self.config.views
+        return (ViewAverage(net, views) if views != ("identity",) else net).eval()
+
+    @cached_property
+    def metrics(self) -> dict[str, Any]:
+        """Every validation metric, curves included (:func:`cvlib.evaluate.evaluate`)."""
+        return evaluate(self.valid_probs, self.valid_targets, self.meta["classes"],
+                        multi_label=self.meta["multi_label"])
+
     def save(self, folder: str | Path) -> Path:
-        """Write the model folder (safetensors + JSON), atomically."""
+        """Write the model folder (safetensors + JSON), atomically.
+
+        A quick model whose network was never built is written straight from the kept
+        ImageNet weights and the head: the same tensors, without building the network.
+        """
+        if self.fine_tuned is None and "network" not in self.__dict__:
+            state = head_on_pretrained(self.meta, self.head)
+            if state is not None:
+                return save_state(folder, state, self.meta)
         return save_model(folder, self.network, self.meta)
 
 
@@ -113,6 +144,8 @@ def network_with_head(config: TrainConfig, head: nn.Linear) -> nn.Module:
 
     Both training and the learning-rate finder start fine-tuning from this network.
     """
+    from cvlib import models
+
     net = models.create(config.architecture, num_classes=head.out_features)
     net.get_classifier().load_state_dict(head.state_dict())
     net.drop_rate = config.dropout
@@ -149,19 +182,19 @@ def train(dataset: Dataset, config: TrainConfig | None = None, *,
                         multi_label=dataset.multi_label, progress=progress)
     probe_probs = probabilities(head_logits(head, feats[valid_idx]), dataset.multi_label)
     probe_metrics = evaluate(probe_probs, y_valid, dataset.classes,
-                             multi_label=dataset.multi_label)
+                             multi_label=dataset.multi_label, curves=False)
     progress.add_record({"epoch": 0, "stage": "linear probe",
                          "valid_loss": probe_metrics["loss"],
                          "accuracy": probe_metrics["accuracy"]})
-    net = network_with_head(config, head)
-    valid_probs, stopped = probe_probs, False
+    valid_probs, stopped, fine_tuned = probe_probs, False, None
     if config.mode == "full":
         from cvlib.fine_tune import fine_tune
 
-        outcome = fine_tune(net, dataset, train_idx, valid_idx, config, progress)
-        net, valid_probs, stopped = outcome.network, outcome.valid_probs, outcome.stopped
-    network = ViewAverage(net, config.views) if config.views != ("identity",) else net
-    metrics = evaluate(valid_probs, y_valid, dataset.classes, multi_label=dataset.multi_label)
+        outcome = fine_tune(network_with_head(config, head), dataset, train_idx, valid_idx,
+                            config, progress)
+        fine_tuned, valid_probs, stopped = outcome.network, outcome.valid_probs, outcome.stopped
+    headline = evaluate(valid_probs, y_valid, dataset.classes, multi_label=dataset.multi_label,
+                        curves=False)
     timings = {"features_s": round(t_features, 2),
                "total_s": round(time.perf_counter() - start, 2),
                "cache_hits": cache["hits"], "cache_misses": cache["misses"]}
@@ -169,21 +202,16 @@ def train(dataset: Dataset, config: TrainConfig | None = None, *,
         architecture=config.architecture, classes=dataset.classes,
         multi_label=dataset.multi_label, preprocessing=config.preprocessing(),
         views=config.views, head={"type": "linear", "dropout": config.dropout},
-        regions=net.describe() if isinstance(net, region_pool.RegionPool) else None,
-        training=config.to_dict(), metrics=_headline(metrics), timings=timings,
+        regions=describe_regions(config.layout, config.backbone_size),
+        training=config.to_dict(), metrics=headline, timings=timings,
         data_fingerprint=fingerprint(dataset),
         split={"valid": [_rel(dataset, i) for i in valid_idx], "seed": config.seed,
                "valid_pct": config.valid_pct},
     )
     progress.update(stage="done")
-    return TrainResult(network.eval(), meta, metrics, valid_probs, y_valid,
-                       [paths[i] for i in valid_idx], [paths[i] for i in train_idx],
-                       timings, stopped)
-
-
-def _headline(metrics: dict[str, Any]) -> dict[str, Any]:
-    """What goes into model.json: the numbers, not the curves."""
-    return {k: v for k, v in metrics.items() if k not in ("roc", "pr")}
+    return TrainResult(config, meta, valid_probs, y_valid, [paths[i] for i in valid_idx],
+                       [paths[i] for i in train_idx], head=head, fine_tuned=fine_tuned,
+                       timings=timings, stopped_early=stopped)
 
 
 def _rel(dataset: Dataset, index: int) -> str:

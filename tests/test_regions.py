@@ -9,7 +9,7 @@ from torch import nn
 
 from cvlib.features import FeatureSpec
 from cvlib.region_pool import RegionPool, crop_regions, from_meta, pool_regions, region_weights
-from cvlib.regions import preview, strip_boxes
+from cvlib.regions import describe, preview, strip_boxes
 from cvlib.train_config import TrainConfig
 
 
@@ -67,7 +67,7 @@ def test_a_region_pooled_network_finds_a_small_bright_object():
     # the right-third strip sees the object filling it, and a smooth maximum over 13
     # regions lies within log(13) / sharpness of the largest
     assert 10 - np.log(13) / 5 - 1e-4 <= pooled(x).item() <= 10
-    rebuilt = from_meta(_MeanColour(), pooled.describe())
+    rebuilt = from_meta(_MeanColour(), describe("strips", 4))
     assert torch.allclose(rebuilt(x), pooled(x))
     assert from_meta(_MeanColour(), None)(x).item() == pytest.approx(whole)
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from cvlib.checkpoint import load_model
 from cvlib.data import load_dataset, split
@@ -48,6 +49,25 @@ def test_saved_model_predicts_exactly_what_was_validated(quick_result, tmp_path)
     predictor = Predictor.load(folder)
     probs = predictor.predict_proba([load_image(p) for p in quick_result.valid_paths])
     np.testing.assert_allclose(probs, quick_result.valid_probs, atol=2e-3)
+
+
+def test_a_quick_model_is_saved_without_building_its_network(quick_result, tmp_path):
+    """Quick models are the ImageNet weights plus the head: written without timm."""
+    from dataclasses import replace
+
+    from safetensors.torch import load_file
+
+    from cvlib.checkpoint import save_model
+
+    fresh = replace(quick_result)
+    fast = fresh.save(tmp_path / "fast")
+    assert "network" not in fresh.__dict__, "the network was not built to save"
+    built = save_model(tmp_path / "built", quick_result.network, quick_result.meta)
+    fast_state = load_file(str(fast / "model.safetensors"))
+    built_state = load_file(str(built / "model.safetensors"))
+    assert fast_state.keys() == built_state.keys()
+    for name, tensor in built_state.items():
+        assert torch.equal(fast_state[name], tensor), name
 
 
 def test_model_folder_is_safetensors_plus_json(quick_result, tmp_path):
