@@ -58,7 +58,7 @@ def lbfgs(loss_of: Callable[..., torch.Tensor], shapes: Sequence[tuple[int, ...]
         theta = torch.from_numpy(flat).requires_grad_(True)
         loss = loss_of(*unpack(theta))
         loss.backward()
-        return float(loss), theta.grad.numpy()
+        return float(loss.detach()), theta.grad.numpy()
 
     count = itertools.count(1)
     callback = None if on_iteration is None else (lambda _: on_iteration(next(count)))

@@ -17,6 +17,7 @@ the environment by :func:`ice_servers_from_env`.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -31,6 +32,8 @@ from PIL import Image, ImageDraw, ImageFont
 from cvlib.errors import StudioError
 from cvlib.explain import blend_layer, heatmap_layer
 from cvlib.preprocess import Preprocessing, top_k
+
+logger = logging.getLogger(__name__)
 
 
 class ScoresImages(Protocol):
@@ -241,7 +244,8 @@ class LatestFrameScorer:
             return frame, received, self._predictor, self._explain
 
     def _run(self) -> None:
-        """Worker loop: score the newest frame, publish, repeat."""
+        """Worker loop: score the newest frame, publish, repeat; says in the log when it ends."""
+        logger.info("camera worker started")
         while (job := self._take()) is not None:
             frame, received, predictor, explain = job
             try:
@@ -256,6 +260,12 @@ class LatestFrameScorer:
                     self._latest = result
                     self._recent.append(result)
                     self._processed += 1
+        with self._lock:
+            closed = self._closed
+        if closed:
+            logger.info("camera worker stopped: the stream was closed")
+        else:
+            logger.info("camera worker stopped: no frame for %.0f s", self._idle_exit_s)
 
     def _score(self, frame: np.ndarray, received: float, predictor: ScoresImages,
                explain: Explain | None) -> FrameResult:

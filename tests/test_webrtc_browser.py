@@ -34,7 +34,8 @@ def private_network_prefix() -> list[str] | None:
     return None
 
 
-def test_fake_camera_stream_shows_live_labels_and_frame_rate(tmp_path):
+def test_fake_camera_stream_shows_live_labels_and_frame_rate_and_a_closed_tab_frees_the_camera(
+        tmp_path):
     if chromium_path() is None:
         pytest.skip(SKIP_MESSAGE)
     prefix = private_network_prefix()
@@ -58,3 +59,7 @@ def test_fake_camera_stream_shows_live_labels_and_frame_rate(tmp_path):
     assert status["fps"] > 0 and status["scored"] >= 10
     width, height, played_s = result["video"]
     assert (width, height) == (640, 480) and played_s > 0, "the annotated video plays"
+    stopped = result["worker_stopped_after_s"]
+    print(f"camera worker stopped {stopped} s after the tab was closed")
+    assert stopped is not None, "closing the tab mid-stream must end the server's camera worker"
+    assert stopped <= 30 + 20, "it ends once frames have stopped for 30 s"

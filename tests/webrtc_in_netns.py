@@ -4,7 +4,8 @@ Run by tests/test_webrtc_browser.py as ``unshare -n -- python tests/webrtc_in_ne
 the process gets a private network namespace whose only interface is loopback, so WebRTC's
 ICE candidates can never reach a real network.  aioice ignores 127.0.0.1, so loopback also
 gets 127.0.0.2, where the Streamlit server listens.  Prints one JSON document: what the
-page showed (the live status line, the video's size) or what went wrong.
+page showed (the live status line, the video's size), how long after the tab was closed
+the server's camera worker stopped (from the server's log), or what went wrong.
 """
 
 from __future__ import annotations
@@ -54,8 +55,23 @@ def read_status(page) -> dict | None:
     return None
 
 
-def drive(url: str, wait_s: float, min_scored: int, screenshot: str | None) -> dict:
-    """Open page 00, press START in the stream's iframe, wait for scored frames."""
+WORKER_STOPPED = "camera worker stopped: no frame for"
+
+
+def seconds_until_logged(log: Path, text: str, since: int, timeout_s: float) -> float | None:
+    """Seconds until ``text`` appears in ``log`` after byte ``since``; None if it never does."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout_s:
+        if text in log.read_text(errors="replace")[since:]:
+            return round(time.monotonic() - start, 1)
+        time.sleep(1)
+    return None
+
+
+def drive(url: str, wait_s: float, min_scored: int, screenshot: str | None,
+          server_log: Path) -> dict:
+    """Open page 00, press START in the stream's iframe, wait for scored frames, close the
+    tab mid-stream and wait for the server to let its camera worker go."""
     from playwright.sync_api import sync_playwright
 
     from tests.browser import CHROMIUM_ARGS
@@ -80,6 +96,10 @@ def drive(url: str, wait_s: float, min_scored: int, screenshot: str | None) -> d
         size = video.evaluate("v => [v.videoWidth, v.videoHeight, v.currentTime]")
         result = {"status": status, "video": size, "exceptions": page_exceptions(page),
                   "url": page.url}
+        logged_so_far = len(server_log.read_text(errors="replace"))
+        page.close()  # the tab goes away while the camera is still streaming
+        result["worker_stopped_after_s"] = seconds_until_logged(
+            server_log, WORKER_STOPPED, logged_so_far, timeout_s=90)
         browser.close()
         return result
 
@@ -97,7 +117,8 @@ def main() -> None:
     result: dict = {"interfaces": interfaces()}
     try:
         with streamlit_server(Path(args.home), host=HOST) as url:
-            result.update(drive(url, args.wait, args.min_scored, args.screenshot))
+            server_log = Path(args.home) / f"streamlit-{url.rsplit(':', 1)[1]}.log"
+            result.update(drive(url, args.wait, args.min_scored, args.screenshot, server_log))
     except Exception as exc:  # noqa: BLE001 - reported to the test as JSON
         result["error"] = f"{type(exc).__name__}: {exc}"
     print(json.dumps(result))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import logging
+import sys
 import traceback
 import uuid
 from collections.abc import Callable
@@ -47,6 +49,23 @@ TUTORIAL: list[tuple[str, str, str]] = [
 ]
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+
+def log_to_server_console() -> None:
+    """Send the library's log lines (camera workers, ...) to the server's stderr, once.
+
+    ``cvlib`` only creates loggers; the app decides where they go, as libraries expect.
+    """
+    library = logging.getLogger("cvlib")
+    if not library.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+        library.addHandler(handler)
+        library.setLevel(logging.INFO)
+
+
+log_to_server_console()
 
 
 def available_pages() -> list[tuple[str, str, str]]:
