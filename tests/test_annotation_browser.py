@@ -92,8 +92,17 @@ def test_labelling_with_number_keys_skip_undo_and_arrows(groceries4: Path, tmp_p
     assert len(load_dataset(folder)) == 5
 
 
-def test_page_02_opens_on_the_sample_data_and_on_the_real_set(shared_data: Path,
-                                                               tmp_path: Path):
+def metric(page, label: str) -> str | None:
+    """The value of the metric card called ``label``, if the page shows one."""
+    cards = page.locator("[data-testid='stMetric']").filter(has_text=label)
+    if not cards.count():
+        return None
+    return cards.first.locator("[data-testid='stMetricValue']").inner_text()
+
+
+def test_page_02_opens_on_the_sample_data_and_trains_on_the_real_set(shared_data: Path,
+                                                                     tmp_path: Path):
+    """The workshop preset (quick, Lite0 at 224 px, strips) on the 120 real shop photos."""
     from playwright.sync_api import sync_playwright
 
     with streamlit_server(tmp_path) as url, sync_playwright() as playwright:
@@ -108,4 +117,14 @@ def test_page_02_opens_on_the_sample_data_and_on_the_real_set(shared_data: Path,
         box.press("Enter")
         wait_for_app(page, TIMEOUT_MS)
         page.get_by_text("juice + milk + water").first.wait_for(timeout=TIMEOUT_MS)
+        page.get_by_text("Workshop preset").first.click()
+        wait_for_app(page, TIMEOUT_MS)
+        page.get_by_role("button", name="▶ Train").click()
+        page.get_by_text("Decision threshold").first.wait_for(timeout=4 * TIMEOUT_MS)
+        wait_for_app(page, TIMEOUT_MS)
+        page.get_by_text("13 regions of each image").first.wait_for(timeout=TIMEOUT_MS)
+        exact = float(metric(page, "Exact match").rstrip("%")) / 100
+        hamming = float(metric(page, "Hamming accuracy").rstrip("%")) / 100
+        print(f"page 02 on groceries4-multilabel: exact match {exact:.3f}, hamming {hamming:.3f}")
+        assert exact >= 0.70 and hamming >= 0.90, "the tuned threshold the slider starts at"
         assert not page_exceptions(page)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
 from cvlib.features import FeatureSpec
+from cvlib.progress import Progress
 from cvlib.region_pool import RegionPool, crop_regions, from_meta, pool_regions, region_weights
 from cvlib.regions import describe, preview, strip_boxes
 from cvlib.train_config import TrainConfig
@@ -100,3 +103,27 @@ def test_the_preview_shows_each_region_as_the_backbone_gets_it():
     right_third = dict(shown)["1/3 wide, from 67%"]
     assert right_third.getpixel((32, 32)) == (255, 0, 0)
     assert preview(image, "whole")[0][0] == "whole image"
+
+
+def test_full_mode_fine_tunes_through_the_regions_and_saves_what_it_validated(tmp_path):
+    """One epoch on the sample multi-label set: the whole region-pooled network trains."""
+    from cvlib.data import load_dataset
+    from cvlib.images import load_image
+    from cvlib.inference import Predictor
+    from cvlib.train import train
+
+    dataset = load_dataset(Path(__file__).resolve().parent.parent / "sample_data"
+                           / "fridge-multilabel")
+    config = TrainConfig(mode="full", architecture="efficientnet_lite0", image_size=128,
+                         epochs=1, batch_size=16)
+    progress = Progress()
+    result = train(dataset, config, progress=progress)
+    records = progress.history
+    assert result.meta["regions"]["size"] == 128
+    assert result.meta["preprocessing"]["image_size"] == 256
+    assert [r["stage"] for r in records] == ["linear probe", "fine-tune"]
+    assert records[1]["valid_loss"] > 0
+    assert result.metrics["loss"] <= records[0]["valid_loss"] + 1e-4, "never below the probe"
+    folder = result.save(tmp_path / "full")
+    saved = Predictor.load(folder).predict_proba([load_image(p) for p in result.valid_paths])
+    np.testing.assert_allclose(saved, result.valid_probs, atol=2e-3)
