@@ -107,11 +107,13 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     headline = summary(result.meta["metrics"])
     wall = time.perf_counter() - _START
     report = {"model": str(out), "mode": config.mode, "architecture": config.architecture,
-              "image_size": config.preprocessing().image_size, **headline,
+              "image_size": result.config.backbone_size, "regions": result.config.layout,
+              **headline,
               "classes": dataset.classes, "n_train": len(result.train_paths),
               "n_valid": len(result.valid_paths), "stopped_early": result.stopped_early,
               "timings": {**result.timings, "wall_s": round(wall, 2)}}
-    lines = [f"saved {out}", f"validation accuracy {headline['accuracy']:.3f} "
+    measure = "exact match at 0.5" if dataset.multi_label else "accuracy"
+    lines = [f"saved {out}", f"validation {measure} {headline['accuracy']:.3f} "
              f"on {len(result.valid_paths)} images, {wall:.1f} s"]
     if tuned is not None:
         report["thresholds"] = tuned
