@@ -139,8 +139,12 @@ def load_model(folder: str | Path) -> tuple[nn.Module, dict[str, Any]]:
 
 
 def pretrained_state_path(architecture: str) -> Path:
-    """Where the ImageNet weights of ``architecture`` are kept under timm's names."""
-    return studio_home() / "backbones" / f"{architecture}.safetensors"
+    """Where the ImageNet weights of ``architecture`` are kept under timm's names.
+
+    The timm version is part of the name: another version may name parameters otherwise.
+    """
+    timm_version = metadata.version("timm")
+    return studio_home() / "backbones" / f"{architecture}-timm{timm_version}.safetensors"
 
 
 def remember_pretrained_state(architecture: str, state: dict[str, torch.Tensor]) -> None:
@@ -165,17 +169,21 @@ def head_on_pretrained(meta: dict[str, Any], head: nn.Linear) -> dict[str, torch
     """The state dict of a model that is the ImageNet network with ``head`` as classifier.
 
     Built from :func:`pretrained_state_path` without the network; ``None`` when that file is
-    not there yet (the caller then builds the network).
+    not there yet or unreadable (the caller then builds the network).
     """
     from cvlib.registry import get_spec
 
     path = pretrained_state_path(meta["architecture"])
     if not path.is_file():
         return None
+    try:
+        pretrained = load_file(str(path))
+    except Exception:  # noqa: BLE001 - a damaged cache file: build the network instead,
+        path.unlink(missing_ok=True)  # which writes it again
+        return None
     classifier = get_spec(meta["architecture"]).classifier + "."
     prefix = state_prefix(meta)
-    state = {prefix + k: v for k, v in load_file(str(path)).items()
-             if not k.startswith(classifier)}
+    state = {prefix + k: v for k, v in pretrained.items() if not k.startswith(classifier)}
     for name, value in head.state_dict().items():
         state[prefix + classifier + name] = value
     return state

@@ -70,6 +70,26 @@ def test_a_quick_model_is_saved_without_building_its_network(quick_result, tmp_p
         assert torch.equal(fast_state[name], tensor), name
 
 
+def test_a_damaged_weights_cache_means_building_the_network_once(quick_result, tmp_path,
+                                                                  monkeypatch):
+    from dataclasses import replace
+
+    from safetensors.torch import load_file
+
+    from cvlib.checkpoint import pretrained_state_path
+
+    monkeypatch.setenv("CVLIB_HOME", str(tmp_path / "home"))
+    cached = pretrained_state_path(quick_result.meta["architecture"])
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"not safetensors")
+    fresh = replace(quick_result)
+    folder = fresh.save(tmp_path / "model")
+    assert "network" in fresh.__dict__, "it fell back to building the network"
+    assert load_file(str(cached)), "which wrote the cache again"
+    probs = Predictor.load(folder).predict_proba([load_image(p) for p in fresh.valid_paths])
+    np.testing.assert_allclose(probs, quick_result.valid_probs, atol=2e-3)
+
+
 def test_model_folder_is_safetensors_plus_json(quick_result, tmp_path):
     folder = quick_result.save(tmp_path / "model")
     assert sorted(p.name for p in folder.iterdir()) == ["model.json", "model.safetensors"]
