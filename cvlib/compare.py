@@ -109,7 +109,7 @@ def _measure_preset(dataset: Dataset, name: str, mode: str, onnx: bool, repeats:
     result = train(dataset, config, progress=child_progress(progress))
     progress.check()
     result.save(folder)
-    record_training(dataset, config, result, model_dir=folder, page="03")
+    record_training(dataset, result, model_dir=folder, page="03")
     progress.log(f"{name}: accuracy {result.metrics['accuracy']:.3f}, timing…")
     ms_onnx = onnx_mb = None
     if onnx:

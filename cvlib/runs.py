@@ -39,9 +39,14 @@ def save_record(record: dict[str, Any]) -> Path:
     return atomic_write_json(runs_dir() / f"{record['id']}.json", record)
 
 
-def record_training(dataset: Dataset, config, result, *, model_dir: Path | None = None,
+def record_training(dataset: Dataset, result, *, model_dir: Path | None = None,
                     page: str | None = None) -> dict[str, Any]:
-    """Record a finished training run (the model folder, when saved, is added later)."""
+    """Record a finished training run (the model folder, when saved, is added later).
+
+    The settings are the ones the run used (``result.config``, with ``regions`` decided),
+    so a re-run repeats it even if a default changes.
+    """
+    config = result.config
     from cvlib.evaluate import summary
 
     record = {
@@ -184,7 +189,7 @@ def rerun(record: dict[str, Any], *, progress=None, page: str | None = "rerun"):
     config = TrainConfig(**record["settings"])
     result = train(dataset, config, progress=progress,
                    valid_idx=valid_indices(dataset, record["split"]["valid"]))
-    new = record_training(dataset, config, result, page=page)
+    new = record_training(dataset, result, page=page)
     new["rerun_of"] = record["id"]
     save_record(new)
     return result, new

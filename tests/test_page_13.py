@@ -22,7 +22,7 @@ def recorded_run(groceries4: Path, trained_model_dir: Path) -> dict:
     """A recorded quick run on groceries4 whose model is saved (Grad-CAM needs one)."""
     config = TrainConfig(mode="quick", architecture="efficientnet_lite0", image_size=224)
     dataset = load_dataset(groceries4)
-    return record_training(dataset, config, train(dataset, config),
+    return record_training(dataset, train(dataset, config),
                            model_dir=trained_model_dir, page="test")
 
 

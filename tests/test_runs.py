@@ -30,7 +30,7 @@ CONFIG = TrainConfig(mode="quick", architecture="efficientnet_lite0", image_size
 def recorded(groceries4: Path) -> dict:
     """One quick training on groceries4, recorded (cached features: seconds)."""
     dataset = load_dataset(groceries4)
-    return record_training(dataset, CONFIG, train(dataset, CONFIG), page="test")
+    return record_training(dataset, train(dataset, CONFIG), page="test")
 
 
 def test_a_training_record_holds_what_is_needed_to_repeat_it(recorded):

@@ -268,7 +268,7 @@ def _retrain_work(record: dict[str, Any]):
                         if n in names})
         config = TrainConfig(**record["settings"])
         result = train(dataset, config, progress=progress, valid_idx=valid or None)
-        record_training(dataset, config, result, page="13-retrain")
+        record_training(dataset, result, page="13-retrain")
         return result
 
     return work

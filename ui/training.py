@@ -91,7 +91,7 @@ def start_training(name: str, dataset: Dataset, config) -> None:
         from cvlib.train import train
 
         result = train(dataset, config, progress=progress)
-        record_training(dataset, config, result, page=name)
+        record_training(dataset, result, page=name)
         return result
 
     job_manager().submit(name, work, owner=session_owner())
