@@ -52,6 +52,7 @@ def page_switches(browser, url: str) -> list[float]:
         nav.first.click()
         page.locator("h1", has_text=heading).first.wait_for(timeout=60_000)
         times.append(time.perf_counter() - start)
+        print(f"  switch to {link}: {times[-1]:.2f} s")
     page.close()
     return times
 
