@@ -25,7 +25,7 @@ from cvlib.persist import atomic_write_bytes
 from cvlib.preprocess import Preprocessing, preprocess_batch
 from cvlib.progress import Progress
 from cvlib.region_pool import crop_regions
-from cvlib.regions import INPUT_SCALE, boxes_for
+from cvlib.regions import INPUT_SCALE, boxes_for, images_per_batch
 from cvlib.train_config import TrainConfig
 
 VIEWS = ("identity", "hflip")
@@ -142,9 +142,7 @@ class FeatureExtractor:
         """Model inputs -> backbone inputs: the batch itself, or every region of every image."""
         if self.spec.regions == "whole":
             return batch
-        crops = crop_regions(torch.from_numpy(batch), self.boxes,
-                                     self.spec.backbone_size)
-        return crops.numpy()
+        return crop_regions(torch.from_numpy(batch), self.boxes, self.spec.backbone_size).numpy()
 
     def __call__(self, images: Sequence[Image.Image]) -> np.ndarray:
         """Features of a batch of images: ``(N, D)``, or ``(N, K, D)`` with K regions."""
@@ -204,7 +202,7 @@ def extract_features(
     regions, fewer images go into each batch, which keeps memory flat.
     """
     progress = progress or Progress()
-    batch_size = max(1, batch_size // len(boxes_for(spec.regions)))
+    batch_size = images_per_batch(batch_size, spec.regions)
     cache = FeatureCache(spec, cache_root)
     digests = [file_digest(p) for p in paths]
     rows: list[np.ndarray | None] = [cache.get(d) for d in digests]

@@ -33,6 +33,7 @@ from torchvision.transforms import v2 as T
 from cvlib.images import load_image
 from cvlib.preprocess import Preprocessing, preprocess, probabilities
 from cvlib.progress import Progress
+from cvlib.regions import images_per_batch
 
 if TYPE_CHECKING:
     from cvlib.data import Dataset
@@ -138,19 +139,6 @@ def accuracy_metric(multi_label: bool):
     return accuracy
 
 
-def images_per_batch(network: nn.Module, batch_size: int) -> int:
-    """Images in one batch: ``batch_size`` backbone inputs, so fewer images with regions.
-
-    A region-pooled network runs its backbone once per region; without this, memory
-    would grow thirteenfold with strips.
-    """
-    from cvlib.region_pool import RegionPool
-
-    if isinstance(network, RegionPool):
-        return max(2, batch_size // len(network.boxes))
-    return batch_size
-
-
 def make_learner(network: nn.Module, train_set: ImageSet, valid_set: ImageSet,
                  batch_size: int, multi_label: bool, seed: int, path: Path) -> Learner:
     """A fastai Learner over plain PyTorch loaders, body and head as two parameter groups.
@@ -207,7 +195,7 @@ def fine_tune(network: nn.Module, dataset: Dataset, train_idx: list[int],
     """Fine-tune ``network`` (head already fitted) and return its best version."""
     train_set, valid_set = _image_sets(dataset, train_idx, valid_idx, config)
     learn = make_learner(network, train_set, valid_set,
-                         images_per_batch(network, config.batch_size),
+                         images_per_batch(config.batch_size, config.layout),
                          dataset.multi_label, config.seed, Path(tempfile.gettempdir()))
     total = config.freeze_epochs + config.epochs
     with learn.no_logging(), learn.no_bar():
@@ -248,7 +236,7 @@ def _valid_probs(model: nn.Module, valid_set: ImageSet, config: TrainConfig,
     from cvlib.checkpoint import ViewAverage
 
     net = ViewAverage(model.eval(), config.views)
-    step = images_per_batch(model, 32)
+    step = images_per_batch(32, config.layout)
     outs = [net(torch.stack([valid_set[i][0] for i in range(s, min(s + step, len(valid_set)))]))
             for s in range(0, len(valid_set), step)]
     return probabilities(torch.cat(outs).numpy(), multi_label)
@@ -269,7 +257,7 @@ def find_lr(network: nn.Module, dataset: Dataset, train_idx: list[int],
     train_set, valid_set = _image_sets(dataset, train_idx, valid_idx, config)
     with tempfile.TemporaryDirectory() as scratch:
         learn = make_learner(network, train_set, valid_set,
-                             images_per_batch(network, config.batch_size),
+                             images_per_batch(config.batch_size, config.layout),
                              dataset.multi_label, config.seed, Path(scratch))
         learn.unfreeze()
         with learn.no_bar():

@@ -21,6 +21,7 @@ from PIL import Image
 from cvlib.errors import ModelFormatError
 from cvlib.persist import ONNX_FILE, atomic_write_bytes, read_model_meta
 from cvlib.preprocess import Preprocessing, preprocess_batch, probabilities, top_k
+from cvlib.regions import images_per_batch
 
 ENGINES = ("torch", "onnx")
 ONNX_EXPORT_LOCK = threading.Lock()
@@ -119,18 +120,14 @@ class Predictor:
         """Raw outputs for an already preprocessed NCHW batch."""
         return self._run_batch(np.ascontiguousarray(batch, dtype=np.float32))
 
-    @property
-    def regions_per_image(self) -> int:
-        """Backbone passes per image: 1, or the number of regions a region-pooled model reads."""
-        return len((self.meta.get("regions") or {}).get("boxes", [None]))
-
     def predict_proba(self, images: Sequence[Image.Image], batch_size: int = 32) -> np.ndarray:
         """Probabilities (N, C), softmax or sigmoid as the model was trained.
 
         ``batch_size`` counts backbone inputs, so region-pooled models take fewer images
         at a time and memory stays flat.
         """
-        batch_size = max(1, batch_size // self.regions_per_image)
+        layout = (self.meta.get("regions") or {}).get("layout", "whole")
+        batch_size = images_per_batch(batch_size, layout)
         chunks = [probabilities(self.logits(preprocess_batch(images[s:s + batch_size],
                                                              self.preprocessing)),
                                 self.multi_label)

@@ -56,6 +56,15 @@ def boxes_for(layout: str) -> list[Box]:
     return strip_boxes() if layout == "strips" else [(0.0, 0.0, 1.0, 1.0)]
 
 
+def images_per_batch(batch_size: int, layout: str) -> int:
+    """Images in a batch of ``batch_size`` backbone inputs (at least one).
+
+    The backbone runs once per region, so counting its inputs rather than images keeps
+    memory flat whatever the layout; features, fine-tuning and prediction all batch so.
+    """
+    return max(1, batch_size // len(boxes_for(layout)))
+
+
 def describe(layout: str, backbone_size: int) -> dict[str, object] | None:
     """The ``regions`` entry of ``model.json`` (``None`` for the whole image), from which
     :func:`cvlib.region_pool.from_meta` rebuilds the pooling."""
