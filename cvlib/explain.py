@@ -10,9 +10,9 @@ shows whether the model looks at the object or at the background.
 test-time-view wrapper :class:`cvlib.checkpoint.ViewAverage` (the map of the mirrored view
 is mirrored back and averaged, as the logits are) and region pooling
 (:class:`cvlib.region_pool.RegionPool`: each region's map is put back where the region
-lies, weighted by how much that region carried the class's pooled score).  The drawing helpers
-need only numpy and Pillow, so the stream can overlay a heatmap without importing torch;
-torch is imported when a :class:`GradCam` is built.
+lies, weighted by how much that region carried the class's pooled score).  The drawing
+helpers need only numpy and Pillow, so the stream can overlay a heatmap without importing
+torch; torch is imported when a :class:`GradCam` is built.
 """
 
 from __future__ import annotations
@@ -87,7 +87,6 @@ class GradCam:
         combined = np.mean(maps, axis=0)
         peak = float(combined.max())
         return (combined / peak if peak > 0 else combined).astype(np.float32)
-
 
     def _view_map(self, cam: Any, inp: Any, class_index: int) -> np.ndarray:
         """Grad-CAM of one input, ``(S, S)``; for region pooling, assembled from its regions."""
