@@ -98,6 +98,15 @@ REGION_CHOICES = {"strips": "Strips: 13 regions, pooled (best for several object
                   "whole": "Whole image: one look (13 times cheaper)"}
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def _region_preview(path: str, modified: float) -> list[tuple[str, Any]]:
+    """The 13 crops of one photo, cached: every slider move on page 02 reruns the page.
+
+    ``modified`` is part of the cache key, so a changed file is cropped again.
+    """
+    return preview(load_image(path), "strips", size=120)
+
+
 def regions_explainer(page: str, dataset: Dataset) -> str:
     """Show the 13 regions of the busiest photo, and let the learner choose what to train on.
 
@@ -113,7 +122,7 @@ def regions_explainer(page: str, dataset: Dataset) -> str:
         "takes for each class a *smooth maximum* over the regions: a label is predicted "
         "when **some** region shows it. Training still needs only the photo's label set. "
         f"Below: what the network is shown for one photo labelled *{label_text(labels)}*.")
-    shown = preview(load_image(path), "strips", size=120)
+    shown = _region_preview(str(path), path.stat().st_mtime)
     cols = st.columns(7)
     for i, (caption, crop) in enumerate(shown):
         cols[i % 7].image(crop, caption=caption, width="stretch")
