@@ -3,12 +3,13 @@
 import os
 import sys
 
-from cvlib.cli import main
+from cvlib.cli import flush_tracking, main
 
 status = main()
-# Every file a command writes is complete (atomic, fsynced) before main() returns, and
-# its output is flushed here; ending without tearing torch's modules down saves most of
-# a second per command on a laptop CPU.
+flush_tracking()
+# Every file a command writes is complete (atomic, fsynced) before main() returns, MLflow
+# has ended its run (flush_tracking), and the output is flushed here; ending without
+# tearing torch's modules down saves most of a second per command on a laptop CPU.
 sys.stdout.flush()
 sys.stderr.flush()
 os._exit(status)

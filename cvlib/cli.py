@@ -284,6 +284,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def flush_tracking() -> None:
+    """Finish what MLflow would finish at a normal exit, before ``os._exit`` skips it.
+
+    ``os._exit`` runs no ``atexit`` hook, and MLflow ends its run (and drains its
+    asynchronous logging queue) in one: without this, an Azure ML job's last metrics could be
+    lost and its run left open.  Nothing happens when no command imported MLflow.
+    """
+    mlflow = sys.modules.get("mlflow")
+    if mlflow is None:
+        return
+    flush = getattr(mlflow, "flush_async_logging", None)
+    if flush is not None:
+        flush()
+    if mlflow.active_run() is not None:
+        mlflow.end_run()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; expected problems print one clear line and exit with status 2."""
     args = build_parser().parse_args(argv)

@@ -2,11 +2,28 @@
 
 import streamlit as st
 
-from ui.azure import connection_badge, remember_client, run_with_log, show_yaml, workspace_form
-from ui.common import guarded, next_step, page_header
+from cvlib.azure.connect import KUBERNETES_PROVIDERS, REQUIRED_PROVIDERS, register_commands
+from ui.azure import (
+    client,
+    confirm_delete,
+    connection_badge,
+    remember_client,
+    run_with_log,
+    show_yaml,
+    workspace_form,
+)
+from ui.common import guarded, next_step, page_header, session_owner
 
 PAGE = "20"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+SIGN_IN_LABELS = {
+    "default": "az login / service principal / managed identity (no browser)",
+    "device-code": "Device code: enter a code in any browser (remote or headless server)",
+    "browser": "Browser window on the machine that runs the studio",
+}
 
+st.set_page_config(page_title="20 Azure workspace", page_icon="☁️", layout="wide")
+session_owner()
 page_header("20 Azure workspace", "Connecting to Azure Machine Learning (SDK v2)", "☁️")
 connection_badge()
 
@@ -14,19 +31,81 @@ st.markdown("""
 **What is a workspace?** The place in Azure where everything about your models lives: the
 registered models, the environments they run in, the compute that trains them, the endpoints
 that serve them, and every job's logs and metrics. It belongs to a *resource group* (a folder
-for Azure resources) in a *subscription* (what Azure bills).
+for Azure resources) in a *subscription* (what Azure bills), in a *tenant* (your
+organisation's directory of identities).
 
-**How the studio signs in.** Through `azure-identity`'s `DefaultAzureCredential`, which tries,
-in order, your `az login` session, a service principal in the environment variables
-`AZURE_CLIENT_ID` / `AZURE_TENANT_ID` / `AZURE_CLIENT_SECRET`, and a managed identity; if none
-works, a browser window asks you to sign in. Tokens stay in memory: nothing secret is saved,
-logged or shown here. The three names below are not secrets.
+**How the studio signs in.** Through `azure-identity`. The default, `DefaultAzureCredential`,
+uses your `az login` session, a service principal in the environment variables
+`AZURE_CLIENT_ID` / `AZURE_TENANT_ID` / `AZURE_CLIENT_SECRET`, or a managed identity, and never
+opens a browser. On a remote server choose the *device code*: the page shows a code to enter
+on any device. Tokens stay in memory: nothing secret is saved, logged or shown here. The
+three names below are not secrets; after a successful connect they are saved as
+`config.json` in the studio home, so the next visit starts filled in.
 """)
 
+
+def listening_note() -> None:
+    """Say who can use this app, and therefore act in Azure as you, from where it listens."""
+    address = st.get_option("server.address") or "every interface"
+    if address in LOOPBACK:
+        st.caption(f"This app listens on {address} only: only this machine can use it, and "
+                   "so only you can act in Azure through it.")
+    else:
+        st.warning(f"This app listens on {address}: anyone who can reach its port can press "
+                   "Connect here and then create, deploy and delete in Azure with the "
+                   "identity you sign in with. Serve it on a network only behind an "
+                   "authenticating HTTPS proxy, or restart it with scripts/studio.sh "
+                   "(loopback only).")
+
+
+listening_note()
 ref = guarded(workspace_form)(PAGE)
-location = st.text_input("Region for a new workspace", value="westeurope", key=f"{PAGE}:loc")
-interactive = st.checkbox("Allow a browser sign-in if no other credential works", value=True,
-                          key=f"{PAGE}:browser")
+cols = st.columns([1, 1, 2])
+location = cols[0].text_input("Region for a new workspace", value="westeurope",
+                              key=f"{PAGE}:loc")
+tenant = cols[1].text_input("Tenant ID (optional)", key=f"{PAGE}:tenant",
+                            help="Your organisation's directory ID; leave empty for the "
+                                 "default one (az login --tenant sets it for the CLI)")
+mode = cols[2].radio("Sign in with", list(SIGN_IN_LABELS), format_func=SIGN_IN_LABELS.get,
+                     key=f"{PAGE}:signin")
+
+
+def connect(log):
+    """Sign in, prove access to the workspace, remember it, save its config.json."""
+    from cvlib.azure.connect import check_access, make_credential, ml_client, save_config
+
+    credential = make_credential(mode, tenant, prompt=log)
+    ml = ml_client(ref, credential)
+    details = check_access(ml)
+    remember_client(ml, details)
+    log(f"Saved {save_config(ref)} (names only, no secret)")
+    return details
+
+
+def create(log):
+    """Register providers if needed, create the resource group and the workspace."""
+    from cvlib.azure.connect import (
+        REQUIRED_PROVIDERS,
+        check_access,
+        create_workspace,
+        make_credential,
+        provider_states,
+        register_providers,
+        save_config,
+    )
+
+    credential = make_credential(mode, tenant, prompt=log)
+    states = provider_states(credential, ref.subscription_id)
+    missing = tuple(p for p in REQUIRED_PROVIDERS if states.get(p) != "Registered")
+    if missing:
+        log(f"Registering resource providers: {', '.join(missing)}")
+        register_providers(credential, ref.subscription_id, missing)
+    ml = create_workspace(credential, ref, location, log)
+    details = check_access(ml)
+    remember_client(ml, details)
+    save_config(ref)
+    return details
+
 
 if ref is not None:
     from cvlib.azure.specs import workspace_spec
@@ -35,26 +114,79 @@ if ref is not None:
                        workspace_spec(ref.workspace_name, ref.resource_group, location))
     connect_col, create_col = st.columns(2)
     if connect_col.button("Connect", key=f"{PAGE}:connect", type="primary"):
-        from cvlib.azure.connect import check_access, make_credential, ml_client
-
-        client = ml_client(ref, make_credential(interactive))
-        details = run_with_log("Checking access", lambda log: check_access(client))
+        details = run_with_log("Checking access", connect)
         if details:
-            remember_client(client, details)
             st.success(f"Connected to {details['name']} in {details['location']}")
     if create_col.button("Create resource group and workspace", key=f"{PAGE}:create"):
-        from cvlib.azure.connect import check_access, create_workspace, make_credential
-
-        credential = make_credential(interactive)
-        client = run_with_log("Creating the workspace (a few minutes)",
-                              lambda log: create_workspace(credential, ref, location, log))
-        if client is not None:
-            remember_client(client, check_access(client))
+        details = run_with_log("Creating the workspace (a few minutes)", create)
+        if details:
+            st.success(f"Created and connected to {details['name']}")
 else:
     st.info("Enter the workspace's subscription, resource group and name, or upload the "
             "config.json from the portal's workspace overview page.")
 
-next_step("pages/20_Azure_workspace.py", [
-    "Sign in with `az login` in a terminal, then press Connect: no browser window needed.",
-    "Open the YAML above: it is what `az ml workspace create --file` would read.",
-])
+st.subheader("Resource providers")
+st.markdown("""
+A new subscription has not *registered* every Azure service it can use; creating a workspace
+then fails with `MissingSubscriptionRegistration`. Registering is free and takes a minute or
+two. The studio checks and registers them when it creates a workspace; in a terminal:
+""")
+st.code(register_commands(REQUIRED_PROVIDERS + KUBERNETES_PROVIDERS), language="bash")
+
+
+def attach_section() -> None:
+    """Attach an existing AKS cluster as a Kubernetes compute: the commands, then the call."""
+    from cvlib.azure.specs import aks_commands, attached_kubernetes
+
+    st.subheader("Attach an existing AKS cluster (for Kubernetes endpoints)")
+    st.markdown("""
+A Kubernetes online endpoint runs on your own AKS cluster. The cluster needs the **Azure ML
+extension** (which also creates the `defaultinstancetype` that deployments name), then it is
+*attached* to the workspace as a Kubernetes compute. These commands do both:
+""")
+    cols = st.columns(3)
+    aks = cols[0].text_input("AKS cluster name", "aks-cluster", key=f"{PAGE}:aks")
+    aks_rg = cols[1].text_input("Its resource group", ref.resource_group if ref else "rg",
+                                key=f"{PAGE}:aksrg")
+    compute = cols[2].text_input("Compute name in the workspace", "aks-cluster",
+                                 key=f"{PAGE}:akscompute")
+    st.code(aks_commands(aks, aks_rg, ref.workspace_name if ref else "<workspace>", compute),
+            language="bash")
+    ml = client()
+    if ml is None:
+        return
+    resource_id = st.text_input("AKS resource ID (az aks show --query id -o tsv)",
+                                key=f"{PAGE}:aksid")
+    if resource_id and st.button("Attach (after the extension is installed)",
+                                 key=f"{PAGE}:attach"):
+        run_with_log("Attaching", lambda log: ml.compute.begin_attach(
+            attached_kubernetes(compute, resource_id)).result())
+
+
+def cleanup_section() -> None:
+    """Clusters and attached clusters of the workspace, each deletable after a confirmation."""
+    ml = client()
+    if ml is None:
+        return
+    from cvlib.azure.deploy import delete_compute
+
+    st.subheader("Clean up compute")
+    st.caption("A cluster at 0 nodes costs nothing; deleting it tidies the workspace. An "
+               "attached AKS cluster is detached (the cluster itself stays, and still bills).")
+    for compute in ml.compute.list():
+        st.markdown(f"**{compute.name}** · {compute.type} · "
+                    f"{getattr(compute, 'size', '') or ''}")
+        if confirm_delete(PAGE, "compute", compute.name):
+            run_with_log(f"Deleting {compute.name}",
+                         lambda log, name=compute.name: log(delete_compute(ml, name)))
+
+
+guarded(attach_section)()
+guarded(cleanup_section)()
+
+ideas = ["Sign in with `az login` in a terminal, then press Connect: no browser window needed."]
+if ref is not None:
+    ideas.append("Open the YAML above: it is what `az ml workspace create --file` would read.")
+else:
+    ideas.append("Upload the portal's config.json: the three names fill themselves in.")
+next_step("pages/20_Azure_workspace.py", ideas)

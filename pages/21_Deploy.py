@@ -5,6 +5,8 @@ from pathlib import Path
 import streamlit as st
 
 from ui.azure import (
+    SAMPLE_PHOTOS,
+    confirm_delete,
     connection_badge,
     model_folder,
     require_client,
@@ -12,10 +14,12 @@ from ui.azure import (
     running_local_endpoints,
     show_yaml,
 )
-from ui.common import guarded, next_step, page_header
+from ui.common import guarded, next_step, page_header, session_owner
 
 PAGE = "21"
 
+st.set_page_config(page_title="21 Deploy", page_icon="🚀", layout="wide")
+session_owner()
 page_header("21 Deploy", "Serving the model: locally, on a managed or a Kubernetes endpoint", "🚀")
 connection_badge()
 
@@ -34,6 +38,12 @@ below, on this machine, which is how you test a deployment before paying for one
   replaces the old AKS web services.
 - **Environment**: the software inside: the inference server, ONNX Runtime, Pillow and numpy,
   pinned, with no torch (the model is served as its ONNX export).
+
+**Blue/green, for real.** The first deployment of an endpoint (`blue`) takes all traffic. A new
+model goes in *beside* it (`green`) at **0%** of the traffic; you test it through the
+`azureml-model-deployment: green` request header, which reaches it whatever the split says;
+then you move traffic in steps (10%, 50%, 100%) while watching it, and one click sends
+everything back to `blue` if it misbehaves. Callers never see an outage or a new address.
 """)
 
 folder = guarded(model_folder)(PAGE)
@@ -68,46 +78,133 @@ def local_section(folder) -> None:
             st.rerun()
 
 
-def azure_section(folder, kind: str) -> None:
-    """Show the endpoint and deployment specs, then create, scale or delete them."""
+def endpoint_name_default(folder: Path) -> str:
+    """A unique endpoint name, suggested once per session (names are global per region)."""
+    from cvlib.azure.specs import suggest_endpoint_name
+
+    if f"{PAGE}:ep" not in st.session_state:
+        st.session_state[f"{PAGE}:ep"] = suggest_endpoint_name(f"cvlib-{folder.name}")
+    return st.session_state[f"{PAGE}:ep"]
+
+
+def azure_section(folder: Path, kind: str) -> None:
+    """Show the endpoint and deployment specs, then deploy blue/green, shift, clean up.
+
+    Managed and Kubernetes settings keep separate widget keys: a VM size typed for a
+    managed endpoint must never reach a Kubernetes deployment, which names a cluster
+    instance type instead.
+    """
     from cvlib.azure import specs
     from cvlib.azure.deploy import COST_NOTE
 
-    cols = st.columns(3)
-    endpoint = cols[0].text_input("Endpoint name", "cvlib-classifier", key=f"{PAGE}:ep")
+    endpoint_name_default(folder)
+    cols = st.columns(4)
+    endpoint = cols[0].text_input("Endpoint name", key=f"{PAGE}:ep",
+                                  help="Part of a public URL, unique in the Azure region: "
+                                       "the suggestion ends with a random suffix")
+    deployment = cols[1].text_input("Deployment name", "blue", key=f"{PAGE}:{kind}:dep",
+                                    help="blue for the first one; the next model goes in "
+                                         "as green beside it")
     default_type = "Standard_DS3_v2" if kind == "managed" else "defaultinstancetype"
-    instance_type = cols[1].text_input("Instance type", default_type, key=f"{PAGE}:it")
-    count = int(cols[2].number_input("Instances", 1, 20, 1, key=f"{PAGE}:n"))
+    instance_type = cols[2].text_input("VM size" if kind == "managed" else "Instance type",
+                                       default_type, key=f"{PAGE}:{kind}:it")
+    count = int(cols[3].number_input("Instances", 1, 20, 1, key=f"{PAGE}:{kind}:n"))
     compute = (st.text_input("Attached AKS compute name", "aks-cluster", key=f"{PAGE}:aks")
                if kind == "kubernetes" else "")
-    model_name = st.text_input("Registered model name", "cvlib-classifier", key=f"{PAGE}:mn")
-    plan = specs.DeploymentPlan(endpoint, kind, instance_type=instance_type,
-                                instance_count=count, compute=compute)
-    st.info(COST_NOTE)
+    model_name = st.text_input("Registered model name", folder.name[:200] or "cvlib-model",
+                               key=f"{PAGE}:mn")
+    insights = st.checkbox("Send request logs to the workspace's Application Insights",
+                           value=True, key=f"{PAGE}:{kind}:insights",
+                           help="Latency, failures and each request's log in Azure Monitor")
+    plan = specs.DeploymentPlan(endpoint, kind, deployment=deployment,
+                                instance_type=instance_type, instance_count=count,
+                                compute=compute, app_insights=insights)
+    if kind == "managed":
+        st.info(f"{specs.price_note(instance_type, count)} {COST_NOTE}")
+    else:
+        st.info(COST_NOTE)
     show_yaml("Endpoint", specs.endpoint_for(plan))
     show_yaml("Model", specs.model_asset(folder, model_name))
     show_yaml("Environment", specs.serving_environment())
     show_yaml("Deployment", specs.deployment_for(plan, f"azureml:{model_name}:<version>",
                                                  "azureml:cvlib-serving:<version>",
                                                  Path("<code folder>")))
-    client = require_client()
-    if client is None:
+    ml = require_client()
+    if ml is None:
         return
     from cvlib.azure import deploy
 
-    if st.button("Deploy", key=f"{PAGE}:deploy", type="primary"):
+    location = (st.session_state.get("azure:workspace") or {}).get("location", "")
+    if st.button(f"Deploy as {deployment}", key=f"{PAGE}:deploy", type="primary"):
         info = run_with_log("Deploying (often 10 minutes or more)",
-                            lambda log: deploy.deploy(client, plan, folder, model_name, log))
+                            lambda log: deploy.deploy(ml, plan, folder, model_name, log,
+                                                      location))
         if info:
             st.success(f"Scoring URI: {info.scoring_uri} (traffic {info.traffic})")
-    cols = st.columns(3)
+    guarded(traffic_section)(ml, endpoint)
+    cols = st.columns(2)
     if cols[0].button("Show deployment logs", key=f"{PAGE}:logs"):
-        st.code(deploy.deployment_logs(client, endpoint, plan.deployment))
-    if cols[1].button(f"Scale to {count} instance(s)", key=f"{PAGE}:scale"):
-        run_with_log("Scaling", lambda log: deploy.scale(client, endpoint, plan.deployment,
-                                                         count))
-    if cols[2].button("Delete endpoint", key=f"{PAGE}:delete"):
-        run_with_log("Deleting", lambda log: deploy.delete_endpoint(client, endpoint))
+        st.code(deploy.deployment_logs(ml, endpoint, plan.deployment))
+    if cols[1].button(f"Scale {deployment} to {count} instance(s)", key=f"{PAGE}:scale"):
+        run_with_log("Scaling", lambda log: deploy.scale(ml, endpoint, plan.deployment, count))
+
+
+def traffic_section(ml, endpoint: str) -> None:
+    """The endpoint's deployments: test one by header, shift traffic in steps, roll back."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    from cvlib.azure import deploy
+
+    try:
+        info = deploy.endpoint_info(ml, endpoint)
+    except ResourceNotFoundError:
+        st.caption(f"Endpoint {endpoint} does not exist yet: Deploy creates it.")
+        return
+    names = deploy.deployment_names(ml, endpoint)
+    traffic = {name: info.traffic.get(name, 0) for name in names}
+    st.subheader(f"Traffic on {endpoint}")
+    st.dataframe([{"deployment": n, "traffic %": t} for n, t in traffic.items()],
+                 hide_index=True)
+    for name in names:
+        cols = st.columns(len(deploy.TRAFFIC_STEPS) + 2)
+        cols[0].markdown(f"**{name}**")
+        if cols[1].button(f"Test {name}", key=f"{PAGE}:test:{name}",
+                          help="Sends sample photos with the azureml-model-deployment header"):
+            test_deployment(ml, endpoint, info.scoring_uri, name)
+        for col, step in zip(cols[2:], deploy.TRAFFIC_STEPS, strict=True):
+            if step == 100 and traffic[name] < 100 and any(traffic.values()):
+                label = f"All traffic to {name}" if traffic[name] else f"Roll back to {name}"
+            else:
+                label = f"{step}% to {name}"
+            if col.button(label, key=f"{PAGE}:shift:{name}:{step}",
+                          disabled=traffic[name] == step):
+                new = run_with_log("Shifting traffic", lambda log, n=name, p=step:
+                                   deploy.shift_traffic(ml, endpoint, n, p))
+                if new:
+                    st.rerun()
+        if traffic[name] == 0 and confirm_delete(PAGE, "deployment", name):
+            run_with_log(f"Deleting {name}",
+                         lambda log, n=name: deploy.delete_deployment(ml, endpoint, n))
+    st.caption("Clean up: deleting the endpoint deletes its deployments and stops their bill.")
+    if confirm_delete(PAGE, "endpoint", endpoint):
+        run_with_log("Deleting", lambda log: deploy.delete_endpoint(ml, endpoint))
+
+
+def test_deployment(ml, endpoint: str, uri: str, name: str) -> None:
+    """A few sample photos sent to one deployment through the header; the answers shown."""
+    from cvlib.azure.deploy import endpoint_key
+    from cvlib.azure.service_test import score_images
+    from cvlib.images import is_image_name
+
+    photos = sorted(p for p in SAMPLE_PHOTOS.rglob("*") if is_image_name(p))[:8]
+    answers, errors = score_images(uri, photos, endpoint_key(ml, endpoint), deployment=name)
+    st.dataframe([{"photo": p.name, "answer": a.get("label", a.get("error"))}
+                  for p, a in zip(photos, answers, strict=True)], hide_index=True)
+    if errors:
+        st.error("\n".join(errors[:10]))
+    else:
+        st.success(f"{name} answered all {len(photos)} photos (header "
+                   f"azureml-model-deployment: {name}); page 23 compares it with the app.")
 
 
 if target.startswith("Local"):

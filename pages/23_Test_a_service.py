@@ -5,15 +5,19 @@ from pathlib import Path
 import streamlit as st
 
 from ui.azure import (
-    SHARED_SAMPLES,
+    SAMPLE_PHOTOS,
     client,
     connection_badge,
+    model_classes,
     model_folder,
     running_local_endpoints,
 )
-from ui.common import guarded, heavy_import_notice, next_step, page_header
+from ui.common import guarded, heavy_import_notice, next_step, page_header, session_owner
 
 PAGE = "23"
+
+st.set_page_config(page_title="23 Test a service", page_icon="🧪", layout="wide")
+session_owner()
 
 page_header("23 Test a service", "Checking a deployed model against the app, with latency "
             "percentiles", "🧪")
@@ -25,7 +29,9 @@ ONNX export, the same preprocessing. This page sends real photos to a service, c
 label with the app's, then times many one-image requests. **p50** is the typical wait;
 **p95** is the wait that one request in twenty exceeds, which is what users remember. The
 local endpoint and an Azure endpoint are tested the same way; Azure also needs the endpoint's
-**key**, fetched from the workspace and sent in the request header, never shown.
+**key**, fetched from the workspace and sent in the request header, never shown. To test a new
+deployment before it takes traffic, pick it: every request then carries the
+`azureml-model-deployment` header, which reaches that deployment whatever the split says.
 """)
 
 servers = running_local_endpoints()
@@ -33,31 +39,64 @@ choices = [f"Local endpoint :{port}" for port in servers] + ["Azure endpoint", "
 target = st.selectbox("Service", choices, key=f"{PAGE}:target")
 
 
-def service_address(target: str) -> tuple[str, str | None] | None:
-    """The scoring URI and key (None for the local endpoint) of the chosen service."""
+def service_address(target: str) -> tuple[str, str | None, str | None] | None:
+    """The scoring URI, key (None locally) and deployment (None: the traffic split)."""
     if target.startswith("Local"):
-        return servers[int(target.rsplit(":", 1)[1])].scoring_uri, None
+        return servers[int(target.rsplit(":", 1)[1])].scoring_uri, None, None
     if target == "Any URI":
         uri = st.text_input("Scoring URI", "http://127.0.0.1:5001/score", key=f"{PAGE}:uri")
         key = st.text_input("Key (if any)", type="password", key=f"{PAGE}:key")
-        return uri, key or None
-    name = st.text_input("Endpoint name", "cvlib-classifier", key=f"{PAGE}:ep")
+        return uri, key or None, None
     ml = client()
     if ml is None:
         st.info("Connect to a workspace on page 20 to test an Azure endpoint by name, or "
                 "choose 'Any URI' and paste its URI and key.")
         return None
-    from cvlib.azure.deploy import endpoint_info, endpoint_key
+    from cvlib.azure.deploy import deployment_names, endpoint_info, endpoint_key
 
-    return endpoint_info(ml, name).scoring_uri, endpoint_key(ml, name)
+    names = [e.name for e in ml.online_endpoints.list()]
+    if not names:
+        st.info("This workspace has no endpoint yet: deploy one on page 21.")
+        return None
+    name = st.selectbox("Endpoint", names, key=f"{PAGE}:ep")
+    info = endpoint_info(ml, name)
+    split = "as the traffic split sends it " + ", ".join(
+        f"{d} {t}%" for d, t in info.traffic.items())
+    options = ["", *deployment_names(ml, name)]
+    deployment = st.selectbox("Deployment", options, key=f"{PAGE}:dep",
+                              format_func=lambda d: d or split)
+    return info.scoring_uri, endpoint_key(ml, name), deployment or None
+
+
+def served_model(target: str) -> Path | None:
+    """The model folder a local endpoint serves (Azure's is not on this machine)."""
+    if target.startswith("Local"):
+        return servers[int(target.rsplit(":", 1)[1])].model_dir
+    return None
+
+
+def class_warnings(folder: Path, served: Path | None, photos: Path) -> None:
+    """Warn when the compared model or the photos do not have the service's classes."""
+    classes = model_classes(folder)
+    if served is not None and model_classes(served) != classes:
+        st.warning(f"The service serves {served.name} ({', '.join(model_classes(served))}) "
+                   f"but the app's answers come from {folder.name} ({', '.join(classes)}): "
+                   "agreement will be meaningless. Pick the served model above.")
+    folders = sorted(p.name for p in photos.iterdir() if p.is_dir()) if photos.is_dir() else []
+    if folders and not set(folders) <= set(classes):
+        st.warning(f"The photos' class folders ({', '.join(folders)}) are not all classes of "
+                   f"{folder.name} ({', '.join(classes)}).")
 
 
 if not servers:
     st.caption("No local endpoint is running: start one on page 21.")
 address = guarded(service_address)(target)
-folder = guarded(model_folder)(PAGE)
-images_dir = Path(st.text_input("Photos (class folders)", str(SHARED_SAMPLES),
+served = served_model(target)
+folder = guarded(model_folder)(PAGE, served)
+images_dir = Path(st.text_input("Photos (class folders)", str(SAMPLE_PHOTOS),
                                 key=f"{PAGE}:images"))
+if folder is not None:
+    class_warnings(folder, served, images_dir)
 n_requests = int(st.number_input("Latency requests", 10, 2000, 200, step=10,
                                  key=f"{PAGE}:n"))
 
@@ -73,7 +112,7 @@ def in_app_labels(model: str, paths: tuple[str, ...]) -> list[str]:
     return [predictor.classes[i] for i in probs.argmax(axis=1)]
 
 
-def run_test(uri: str, key: str | None, folder: Path) -> None:
+def run_test(uri: str, key: str | None, deployment: str | None, folder: Path) -> None:
     """Compare, time, and show the report."""
     from cvlib.azure.service_test import check_service
     from cvlib.images import is_image_name
@@ -86,7 +125,8 @@ def run_test(uri: str, key: str | None, folder: Path) -> None:
         expected = in_app_labels(str(folder), tuple(map(str, paths)))
     bar = st.progress(0.0, "Timing requests")
     report = check_service(uri, paths, expected, key, n_requests,
-                           on_progress=lambda i, n: bar.progress(i / n, f"Request {i}/{n}"))
+                           on_progress=lambda i, n: bar.progress(i / n, f"Request {i}/{n}"),
+                           deployment=deployment)
     cols = st.columns(4)
     cols[0].metric("Agreement with the app", f"{report.agreement:.0%}",
                    help=f"{report.compared} photos")

@@ -11,14 +11,16 @@ from typing import Any
 
 import streamlit as st
 
-from cvlib.azure.connect import WorkspaceRef
+from cvlib.azure.connect import WorkspaceRef, explain, load_saved_config
 from cvlib.data import studio_home
 from cvlib.errors import StudioError
 from cvlib.serving import LocalEndpoint
 
 CLIENT_KEY = "azure:client"
 WORKSPACE_KEY = "azure:workspace"
-SHARED_SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "groceries4"
+#: The photos pages 23 and 24 start with: the repository's own sample data, which every
+#: clone has (a folder beside the repository would not be there for a user).
+SAMPLE_PHOTOS = Path(__file__).resolve().parent.parent / "sample_data" / "fridge4"
 
 
 def workspace_form(page: str) -> WorkspaceRef | None:
@@ -29,6 +31,12 @@ def workspace_form(page: str) -> WorkspaceRef | None:
         ref = WorkspaceRef.from_config(upload.getvalue())
         st.success(f"Read workspace {ref.workspace_name} from config.json")
         return ref
+    saved = load_saved_config()
+    if saved is not None:
+        for name, value in zip(("sub", "rg", "ws"), (saved.subscription_id,
+                               saved.resource_group, saved.workspace_name), strict=True):
+            st.session_state.setdefault(f"{page}:{name}", value)
+        st.caption("Filled in from the config.json saved at your last connect.")
     cols = st.columns(3)
     values = [cols[0].text_input("Subscription ID", key=f"{page}:sub"),
               cols[1].text_input("Resource group", key=f"{page}:rg"),
@@ -77,22 +85,46 @@ def show_yaml(title: str, entity: Any) -> None:
         st.code(to_yaml(entity), language="yaml")
 
 
-def model_folder(page: str) -> Path | None:
-    """A saved model folder: one of the studio's models, or any path typed in."""
+def model_folder(page: str, prefer: Path | None = None) -> Path | None:
+    """A saved model picked from the studio's list (as page 00 does), ``prefer`` first."""
     from cvlib.persist import list_model_folders
 
     found = list_model_folders(studio_home() / "models")
+    if prefer is not None and prefer.resolve() not in [p.resolve() for p in found] and (
+            prefer / "model.json").is_file():
+        found.insert(0, prefer)
+    if not found:
+        st.info("No saved model yet: train one on page 01 (its Save button puts it here).")
+        return None
     options = [str(p) for p in found]
-    typed = st.text_input("Saved model folder", value=options[0] if options else "",
-                          key=f"{page}:model", help="A folder with model.json (from training)")
-    if not typed:
-        st.info("Train a model first (page 01), or type the path of a saved model folder.")
-        return None
-    folder = Path(typed).expanduser()
-    if not (folder / "model.json").is_file():
-        st.warning(f"{folder} has no model.json")
-        return None
-    return folder
+    default = options.index(str(prefer)) if prefer is not None and str(prefer) in options else 0
+    choice = st.selectbox("Saved model", options, index=default, key=f"{page}:model",
+                          format_func=lambda p: _model_label(Path(p)),
+                          help="Models saved on the training pages, newest first")
+    return Path(choice)
+
+
+def _model_label(folder: Path) -> str:
+    """A model's name and classes, as the picker lists it."""
+    return f"{folder.name} ({', '.join(model_classes(folder))})"
+
+
+def model_classes(folder: Path) -> list[str]:
+    """The classes a saved model predicts (empty when unreadable)."""
+    from cvlib.persist import read_model_meta
+
+    try:
+        return list(read_model_meta(folder).get("classes", []))
+    except StudioError:
+        return []
+
+
+def confirm_delete(page: str, what: str, name: str) -> bool:
+    """A delete button that works only after ticking a box naming what goes (no undo)."""
+    sure = st.checkbox(f"Yes, delete {what} {name}: this cannot be undone",
+                       key=f"{page}:sure:{what}:{name}")
+    return st.button(f"Delete {what} {name}", key=f"{page}:del:{what}:{name}",
+                     disabled=not sure)
 
 
 @st.cache_resource
@@ -110,13 +142,22 @@ def running_local_endpoints() -> dict[int, LocalEndpoint]:
 
 
 def run_with_log(label: str, work) -> Any:
-    """Run ``work(log)`` inside a status box that shows each progress line as it comes."""
+    """Run ``work(log)`` inside a status box that shows each progress line as it comes.
+
+    A failure's reason is shown below the box, in plain sight (never only inside it), and
+    any exception becomes that message: Azure's SDK raises many types.
+    """
+    error_message = None
     with st.status(label, expanded=True) as box:
         try:
             result = work(st.write)
         except StudioError as error:
-            box.update(label=f"{label}: failed", state="error")
-            st.error(str(error))
-            return None
-        box.update(label=f"{label}: done", state="complete")
-    return result
+            error_message = str(error)
+        except Exception as error:  # noqa: BLE001 - the page shows why, never a traceback
+            error_message = explain(error)
+        if error_message is None:
+            box.update(label=f"{label}: done", state="complete")
+            return result
+        box.update(label=f"{label}: failed", state="error")
+    st.error(f"{label} failed: {error_message}")
+    return None

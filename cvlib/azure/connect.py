@@ -4,13 +4,14 @@ A workspace is named by three non-secret values (subscription, resource group, w
 name), typed in or read from the ``config.json`` the Azure portal offers for download.
 Authentication goes through ``azure-identity``: ``DefaultAzureCredential`` tries an
 ``az login`` session, a service principal in environment variables and a managed identity;
-an interactive browser login comes last.  Tokens stay in memory: nothing secret is written to
-disk, to logs, or to the page.
+a device code (for a remote or headless server) or a browser window are explicit choices.
+Tokens stay in memory: nothing secret is written to disk, to logs, or to the page.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,15 +65,71 @@ class WorkspaceRef:
                 "workspace_name": self.workspace_name}
 
 
-def make_credential(interactive: bool = True) -> TokenCredential:
-    """``DefaultAzureCredential``, with a browser login as the last resort when allowed.
+#: How to sign in.  ``default`` never opens a browser, so a headless server never opens one
+#: on itself; ``device-code`` suits a remote server: the page shows a code to enter on any
+#: device's browser; ``browser`` opens a window on the machine that runs the studio.
+SIGN_IN_MODES = ("default", "device-code", "browser")
+#: Resource providers the studio's resources need; a new subscription may lack some.
+REQUIRED_PROVIDERS = ("Microsoft.MachineLearningServices", "Microsoft.Storage",
+                      "Microsoft.KeyVault", "Microsoft.ContainerRegistry", "Microsoft.Insights",
+                      "Microsoft.OperationalInsights")
+KUBERNETES_PROVIDERS = ("Microsoft.ContainerService", "Microsoft.KubernetesConfiguration")
 
-    The browser fallback suits a laptop; on a server without one, pass ``interactive=False``
-    and sign in with ``az login`` or a service principal's environment variables.
+
+def make_credential(mode: str = "default", tenant_id: str = "",
+                    prompt: Callable[[str], None] = print) -> TokenCredential:
+    """A credential for the chosen sign-in mode, in the given tenant (Entra ID directory).
+
+    ``default`` is ``DefaultAzureCredential`` (``az login``, a service principal's
+    environment variables, a managed identity) without the browser step.  ``device-code``
+    passes Azure's "go to this page and enter this code" line to ``prompt``.  Creating a
+    credential contacts nothing; the first token request does.
     """
-    from azure.identity import DefaultAzureCredential
+    from azure.identity import (
+        DefaultAzureCredential,
+        DeviceCodeCredential,
+        InteractiveBrowserCredential,
+    )
 
-    return DefaultAzureCredential(exclude_interactive_browser_credential=not interactive)
+    tenant = tenant_id.strip() or None
+    if mode == "default":
+        options = {"interactive_browser_tenant_id": tenant,
+                   "shared_cache_tenant_id": tenant} if tenant else {}
+        return DefaultAzureCredential(exclude_interactive_browser_credential=True, **options)
+    if mode == "device-code":
+        return DeviceCodeCredential(
+            tenant_id=tenant, prompt_callback=lambda uri, code, expires: prompt(
+                f"To sign in, open {uri} on any device and enter the code {code}"))
+    if mode == "browser":
+        return InteractiveBrowserCredential(tenant_id=tenant)
+    raise StudioError(f"unknown sign-in mode {mode!r}: use one of {', '.join(SIGN_IN_MODES)}")
+
+
+def saved_config_path() -> Path:
+    """Where the last connected workspace's ``config.json`` is kept (names only, no secret)."""
+    from cvlib.data import studio_home
+
+    return studio_home() / "azure" / "config.json"
+
+
+def save_config(ref: WorkspaceRef, path: Path | None = None) -> Path:
+    """Write ``config.json`` after a successful connect, so the next visit starts filled in.
+
+    The file is the portal's format, which ``MLClient.from_config`` and the CLI also read.
+    """
+    path = path or saved_config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(ref.to_config(), indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def load_saved_config(path: Path | None = None) -> WorkspaceRef | None:
+    """The workspace saved by :func:`save_config`, if any (a broken file is ignored)."""
+    path = path or saved_config_path()
+    try:
+        return WorkspaceRef.from_config(path)
+    except (OSError, StudioError):
+        return None
 
 
 def ml_client(ref: WorkspaceRef, credential: TokenCredential) -> MLClient:
@@ -97,13 +154,64 @@ def explain(error: BaseException) -> str:
     """A one-line reason for an Azure failure, without tokens or request headers."""
     name = type(error).__name__
     if name == "ClientAuthenticationError" or "CredentialUnavailable" in name:
-        return ("could not sign in to Azure: run `az login`, set a service principal's "
-                "AZURE_CLIENT_ID / AZURE_TENANT_ID / AZURE_CLIENT_SECRET, or allow the browser "
-                f"login ({name})")
+        return ("could not sign in to Azure: run `az login` (add --tenant for another "
+                "directory), set a service principal's AZURE_CLIENT_ID / AZURE_TENANT_ID / "
+                f"AZURE_CLIENT_SECRET, or choose the device-code sign-in ({name})")
+    if name == "HttpResponseError" and "AuthorizationFailed" in str(error):
+        return ("signed in, but this identity has no role on the workspace: ask for the "
+                "AzureML Data Scientist (or Contributor) role on it (AuthorizationFailed)")
     if name == "ResourceNotFoundError":
         return f"not found in Azure: check the names (or create it first) ({name})"
     message = str(error).splitlines()[0] if str(error) else ""
     return f"{name}: {message}"[:300]
+
+
+def _arm(credential: TokenCredential) -> Any:
+    """A pipeline to Azure Resource Manager's REST API with the credential's tokens."""
+    from azure.core.pipeline.policies import BearerTokenCredentialPolicy
+    from azure.mgmt.core import ARMPipelineClient
+
+    return ARMPipelineClient(base_url="https://management.azure.com",
+                             policies=[BearerTokenCredentialPolicy(credential, ARM_SCOPE)])
+
+
+def provider_states(credential: TokenCredential, subscription_id: str,
+                    providers: tuple[str, ...] = REQUIRED_PROVIDERS) -> dict[str, str]:
+    """Each resource provider's registration state (``Registered``, ``NotRegistered``...).
+
+    A new subscription has not registered every provider; creating a workspace then fails
+    with ``MissingSubscriptionRegistration``.
+    """
+    from azure.core.rest import HttpRequest
+
+    client, states = _arm(credential), {}
+    for namespace in providers:
+        response = client.send_request(HttpRequest(
+            "GET", f"/subscriptions/{subscription_id}/providers/{namespace}",
+            params={"api-version": "2021-04-01"}))
+        states[namespace] = (response.json().get("registrationState", "unknown")
+                             if response.status_code == 200 else f"HTTP {response.status_code}")
+    return states
+
+
+def register_providers(credential: TokenCredential, subscription_id: str,
+                       providers: tuple[str, ...]) -> None:
+    """Ask Azure to register the providers (takes a minute or two; needs Contributor)."""
+    from azure.core.rest import HttpRequest
+
+    client = _arm(credential)
+    for namespace in providers:
+        response = client.send_request(HttpRequest(
+            "POST", f"/subscriptions/{subscription_id}/providers/{namespace}/register",
+            params={"api-version": "2021-04-01"}))
+        if response.status_code not in (200, 202):
+            raise AzureError(f"could not register {namespace}: HTTP {response.status_code} "
+                             f"{response.text()[:200]}")
+
+
+def register_commands(providers: tuple[str, ...]) -> str:
+    """The same registration as ``az`` commands, for a user who prefers the terminal."""
+    return "\n".join(f"az provider register --namespace {p}" for p in providers)
 
 
 def create_resource_group(credential: TokenCredential, subscription_id: str, name: str,
@@ -113,12 +221,9 @@ def create_resource_group(credential: TokenCredential, subscription_id: str, nam
     ``azure-ai-ml`` creates workspaces but not resource groups; one authenticated PUT does,
     without adding another SDK to the studio.
     """
-    from azure.core.pipeline.policies import BearerTokenCredentialPolicy
     from azure.core.rest import HttpRequest
-    from azure.mgmt.core import ARMPipelineClient
 
-    client = ARMPipelineClient(base_url="https://management.azure.com",
-                               policies=[BearerTokenCredentialPolicy(credential, ARM_SCOPE)])
+    client = _arm(credential)
     request = HttpRequest("PUT", f"/subscriptions/{subscription_id}/resourcegroups/{name}",
                           params={"api-version": "2021-04-01"}, json={"location": location})
     response = client.send_request(request)

@@ -46,15 +46,29 @@ def encode_image(path: Path) -> str:
     return base64.b64encode(Path(path).read_bytes()).decode("ascii")
 
 
-def post_json(uri: str, payload: Any, key: str | None = None, timeout: float = 60.0) -> Reply:
+#: The header that sends a request to one deployment, whatever the traffic split says: how a
+#: new (0% traffic) deployment is tested before any caller reaches it.
+DEPLOYMENT_HEADER = "azureml-model-deployment"
+
+
+def request_headers(key: str | None = None, deployment: str | None = None) -> dict[str, str]:
+    """JSON content type, the endpoint key as a bearer token, and the deployment to reach."""
+    headers = {"Content-Type": "application/json"}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    if deployment:
+        headers[DEPLOYMENT_HEADER] = deployment
+    return headers
+
+
+def post_json(uri: str, payload: Any, key: str | None = None, timeout: float = 60.0,
+              deployment: str | None = None) -> Reply:
     """POST JSON, with ``Authorization: Bearer <key>`` for Azure endpoints.
 
     Never raises for an HTTP error status: tests want to see 4xx answers, not exceptions.
     """
     data = payload if isinstance(payload, bytes) else json.dumps(payload).encode("utf-8")
-    headers = {"Content-Type": "application/json"}
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
+    headers = request_headers(key, deployment)
     request = urllib.request.Request(uri, data=data, headers=headers, method="POST")
     start = time.perf_counter()
     try:
@@ -71,13 +85,15 @@ def post_json(uri: str, payload: Any, key: str | None = None, timeout: float = 6
 
 
 def score_images(uri: str, paths: Sequence[Path], key: str | None = None,
-                 batch_size: int = 8) -> tuple[list[dict[str, Any]], list[str]]:
+                 batch_size: int = 8, deployment: str | None = None
+                 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Predictions for each path (in order) from the service, and any errors it returned."""
     answers: list[dict[str, Any]] = []
     errors: list[str] = []
     for start in range(0, len(paths), batch_size):
         chunk = paths[start:start + batch_size]
-        reply = post_json(uri, {"data": [encode_image(p) for p in chunk]}, key)
+        reply = post_json(uri, {"data": [encode_image(p) for p in chunk]}, key,
+                          deployment=deployment)
         if reply.status != 200:
             errors.append(f"HTTP {reply.status} for {chunk[0].name}…: {_message(reply.body)}")
             answers.extend({"error": f"HTTP {reply.status}"} for _ in chunk)
@@ -115,8 +131,8 @@ def percentiles(seconds: Sequence[float]) -> dict[str, float]:
 
 def measure_latency(uri: str, paths: Sequence[Path], n_requests: int = 200,
                     key: str | None = None,
-                    on_progress: Callable[[int, int], None] | None = None
-                    ) -> tuple[dict[str, float], list[str]]:
+                    on_progress: Callable[[int, int], None] | None = None,
+                    deployment: str | None = None) -> tuple[dict[str, float], list[str]]:
     """Send ``n_requests`` one-image requests (cycling through ``paths``), one at a time.
 
     One image per request measures what a single caller waits; errors are listed, and only
@@ -126,7 +142,7 @@ def measure_latency(uri: str, paths: Sequence[Path], n_requests: int = 200,
     times: list[float] = []
     errors: list[str] = []
     for i in range(n_requests):
-        reply = post_json(uri, bodies[i % len(bodies)], key)
+        reply = post_json(uri, bodies[i % len(bodies)], key, deployment=deployment)
         if reply.status == 200:
             times.append(reply.seconds)
         else:
@@ -138,11 +154,17 @@ def measure_latency(uri: str, paths: Sequence[Path], n_requests: int = 200,
 
 def check_service(uri: str, paths: Sequence[Path], expected: Sequence[str],
                  key: str | None = None, n_requests: int = 200,
-                 on_progress: Callable[[int, int], None] | None = None) -> ServiceReport:
-    """Agreement with the app on every image, then latency over ``n_requests`` requests."""
-    answers, errors = score_images(uri, paths, key)
+                 on_progress: Callable[[int, int], None] | None = None,
+                 deployment: str | None = None) -> ServiceReport:
+    """Agreement with the app on every image, then latency over ``n_requests`` requests.
+
+    ``deployment`` sends every request to that deployment of an Azure endpoint (the
+    ``azureml-model-deployment`` header), so a new one is tested at 0% traffic.
+    """
+    answers, errors = score_images(uri, paths, key, deployment=deployment)
     agreement, differ = compare(paths, answers, expected)
-    latency, latency_errors = measure_latency(uri, paths, n_requests, key, on_progress)
+    latency, latency_errors = measure_latency(uri, paths, n_requests, key, on_progress,
+                                              deployment)
     return ServiceReport(agreement, len(paths), differ, latency, n_requests,
                          errors + latency_errors)
 

@@ -10,12 +10,16 @@ finished trials only, so Azure ML does not allow early termination with it.
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from cvlib.azure.connect import AzureError, explain
+from cvlib.azure.jobs import TERMINAL, TrainPlan, command_job, download_model
+from cvlib.azure.trial import PRIMARY_METRIC
 from cvlib.errors import StudioError
 
 if TYPE_CHECKING:
@@ -23,11 +27,15 @@ if TYPE_CHECKING:
     from azure.ai.ml.entities import Environment
 
 Sampling = Literal["grid", "random", "bayesian"]
-PRIMARY_METRIC = "valid_accuracy"
-TRAIN_COMMAND = ("python -m cvlib train --data ${{inputs.data}} --mode full "
-                 "--arch ${{inputs.arch}} --lr ${{inputs.lr}} --epochs ${{inputs.epochs}} "
-                 "--batch-size ${{inputs.batch_size}} --out ${{outputs.model}}")
-TERMINAL = frozenset({"Completed", "Failed", "Canceled", "NotResponding"})
+#: Which distributions each sampling algorithm accepts (Azure ML's documented rules; the
+#: service rejects a sweep that breaks them).  Bayesian sampling fits a model over the
+#: space and takes only choice, uniform and quniform.
+ALLOWED_DISTRIBUTIONS: dict[str, frozenset[str]] = {
+    "grid": frozenset({"choice"}),
+    "random": frozenset({"choice", "randint", "uniform", "quniform", "loguniform",
+                         "qloguniform", "normal", "qnormal", "lognormal", "qlognormal"}),
+    "bayesian": frozenset({"choice", "uniform", "quniform"}),
+}
 Log = Callable[[str], None]
 
 
@@ -47,6 +55,7 @@ class SweepPlan:
     evaluation_interval: int = 1
     delay_evaluation: int = 2
     compute: str = "gpu-cluster"
+    compute_size: str = "Standard_NC4as_T4_v3"
     experiment: str = "cvlib-sweep"
 
     def __post_init__(self) -> None:
@@ -61,39 +70,52 @@ class SweepPlan:
         return self.sampling != "bayesian"
 
 
-def _learning_rate_space(plan: SweepPlan) -> Any:
-    """Grid needs a list; random and Bayesian search the range continuously (log scale)."""
+def search_space(plan: SweepPlan) -> dict[str, Any]:
+    """The swept inputs as SDK distributions, each one the sampling algorithm accepts.
+
+    Grid and Bayesian sampling try the listed learning rates (Bayesian sampling cannot take
+    a log-uniform range); random sampling draws between the smallest and the largest on a
+    log scale, so 1e-4…1e-2 is sampled as evenly below 1e-3 as above it.
+    """
     from azure.ai.ml.sweep import Choice, LogUniform
 
-    if plan.sampling == "grid" or len(plan.learning_rates) == 1:
-        return Choice(list(plan.learning_rates))
-    import math
+    if plan.sampling == "random" and len(set(plan.learning_rates)) > 1:
+        lr: Any = LogUniform(min_value=math.log(min(plan.learning_rates)),
+                             max_value=math.log(max(plan.learning_rates)))
+    else:
+        lr = Choice(sorted(set(plan.learning_rates)))
+    return {"arch": Choice(list(plan.architectures)), "lr": lr}
 
-    return LogUniform(min_value=math.log(min(plan.learning_rates)),
-                      max_value=math.log(max(plan.learning_rates)))
+
+def describe_space(plan: SweepPlan) -> list[str]:
+    """The search space in plain numbers, one line per swept setting, for the page."""
+    lines = [f"architecture: one of {', '.join(plan.architectures)}"]
+    space = search_space(plan)["lr"]
+    if space.type == "loguniform":
+        low, high = min(plan.learning_rates), max(plan.learning_rates)
+        lines.append(f"learning rate: drawn log-uniformly between {low:g} and {high:g} "
+                     f"(the YAML stores their natural logs, {space.min_value:.2f} and "
+                     f"{space.max_value:.2f}, as Azure ML expects)")
+    else:
+        lines.append("learning rate: one of " + ", ".join(f"{v:g}" for v in space.values))
+    return lines
 
 
 def sweep_job(plan: SweepPlan, data: str, environment: Environment | str, code_dir: Path) -> Any:
     """The sweep as an SDK v2 object (a ``command`` with a search space), not yet submitted.
 
+    Each trial runs the cloud training job's command (:data:`cvlib.azure.jobs.TRAIN_COMMAND`).
     ``data`` is a data asset reference (``azureml:groceries4:1``) or a local folder, which
     the SDK uploads on submission.
     """
-    from azure.ai.ml import Input, Output, command
-    from azure.ai.ml.sweep import BanditPolicy, Choice
+    from azure.ai.ml import Input
+    from azure.ai.ml.sweep import BanditPolicy
 
-    trial = command(
-        code=str(code_dir), command=TRAIN_COMMAND, environment=environment,
-        compute=plan.compute, experiment_name=plan.experiment,
-        display_name=f"{plan.experiment}-{plan.sampling}",
-        inputs={"data": Input(type="uri_folder", path=data), "arch": plan.architectures[0],
-                "lr": plan.learning_rates[0], "epochs": plan.epochs,
-                "batch_size": plan.batch_size},
-        outputs={"model": Output(type="uri_folder")},
-    )
-    swept = trial(data=Input(type="uri_folder", path=data),
-                  arch=Choice(list(plan.architectures)), lr=_learning_rate_space(plan),
-                  epochs=plan.epochs, batch_size=plan.batch_size)
+    trial = command_job(TrainPlan(plan.architectures[0], plan.learning_rates[0], plan.epochs,
+                                  plan.batch_size, plan.compute, plan.compute_size,
+                                  plan.experiment), data, environment, code_dir)
+    swept = trial(data=Input(type="uri_folder", path=data), epochs=plan.epochs,
+                  batch_size=plan.batch_size, **search_space(plan))
     job = swept.sweep(sampling_algorithm=plan.sampling, primary_metric=PRIMARY_METRIC,
                       goal="Maximize", compute=plan.compute)
     job.set_limits(max_total_trials=plan.max_trials, max_concurrent_trials=plan.max_concurrent,
@@ -102,41 +124,14 @@ def sweep_job(plan: SweepPlan, data: str, environment: Environment | str, code_d
         job.early_termination = BanditPolicy(slack_factor=plan.slack_factor,
                                              evaluation_interval=plan.evaluation_interval,
                                              delay_evaluation=plan.delay_evaluation)
+    job.display_name = f"{plan.experiment}-{plan.sampling}"
     job.experiment_name = plan.experiment
     return job
 
 
-def upload_dataset(client: MLClient, folder: Path, name: str) -> str:
-    """Register the folder as a data asset (uploaded once) and return its reference."""
-    from cvlib.azure.specs import dataset_asset
-
-    data = client.data.create_or_update(dataset_asset(folder, name))
-    return f"azureml:{data.name}:{data.version}"
-
-
-def ensure_cluster(client: MLClient, cluster: Any, log: Log = print) -> None:
-    """Create the cluster if it is missing (it scales to zero when idle)."""
-    from azure.core.exceptions import ResourceNotFoundError
-
-    try:
-        client.compute.get(cluster.name)
-        log(f"Using cluster {cluster.name}")
-    except ResourceNotFoundError:
-        log(f"Creating cluster {cluster.name} ({cluster.size}, 0-{cluster.max_instances} nodes)")
-        client.compute.begin_create_or_update(cluster).result()
-
-
-def submit(client: MLClient, job: Any) -> str:
-    """Submit the sweep; returns its name, which identifies it from then on."""
-    try:
-        return client.jobs.create_or_update(job).name
-    except Exception as error:  # report Azure's reason in plain words
-        raise AzureError(explain(error)) from error
-
-
 @dataclass(frozen=True)
 class TrialRow:
-    """One trial as the page lists it."""
+    """One trial as the page lists it: its settings and the saved model's accuracy."""
 
     name: str
     status: str
@@ -144,36 +139,42 @@ class TrialRow:
     metric: float | None
 
 
+_FLAG = re.compile(r"--(arch|lr)\s+(\S+)")
+
+
+def trial_settings(child: Any) -> dict[str, Any]:
+    """The values a trial ran with.
+
+    Azure ML records them as a JSON ``hyperparameters`` entry on the child run (a tag or a
+    property, depending on the service version); the trial's resolved command line holds
+    them too, which is the fallback.
+    """
+    for bag in (getattr(child, "tags", None) or {}, getattr(child, "properties", None) or {}):
+        for key, value in bag.items():
+            if key.lower().lstrip("_").endswith("hyperparameters"):
+                try:
+                    parsed = json.loads(value) if isinstance(value, str) else dict(value)
+                except (json.JSONDecodeError, TypeError, ValueError):
+                    continue
+                return {k.lstrip("-").removeprefix("search_space."): v
+                        for k, v in parsed.items()}
+    return {name: value for name, value in _FLAG.findall(getattr(child, "command", "") or "")
+            if "${{" not in value}
+
+
 def trials(client: MLClient, sweep_name: str,
-           metric_reader: Callable[[str], float | None] | None = None) -> list[TrialRow]:
-    """The sweep's child runs so far, with their settings and latest metric if readable."""
+           metric_reader: Callable[[str], list[float]] | None = None) -> list[TrialRow]:
+    """The sweep's child runs so far, with their settings and their last reported metric.
+
+    The last ``valid_accuracy`` a finished trial reports is its saved model's (see
+    :mod:`cvlib.azure.trial`); while it runs, it is the latest epoch's.
+    """
     rows = []
     for child in client.jobs.list(parent_job_name=sweep_name):
-        settings = {k: v for k, v in (child.properties or {}).items()
-                    if k.startswith("hyperparameters") or k in ("arch", "lr")}
-        metric = metric_reader(child.name) if metric_reader else None
-        rows.append(TrialRow(child.name, child.status, settings, metric))
+        values = metric_reader(child.name) if metric_reader else []
+        rows.append(TrialRow(child.name, child.status, trial_settings(child),
+                             values[-1] if values else None))
     return rows
-
-
-def mlflow_metric_reader(tracking_uri: str) -> Callable[[str], float | None]:
-    """Read each trial's latest ``valid_accuracy`` through MLflow (needs ``azureml-mlflow``).
-
-    Azure ML stores job metrics in its MLflow tracking server; the studio's environment does
-    not ship MLflow, so install ``azureml-mlflow`` to see metrics live on page 24.
-    """
-    try:
-        import mlflow
-    except ImportError as error:
-        raise StudioError("install azureml-mlflow to read live trial metrics") from error
-    mlflow.set_tracking_uri(tracking_uri)
-    client = mlflow.MlflowClient()
-
-    def read(run_id: str) -> float | None:
-        history = client.get_metric_history(run_id, PRIMARY_METRIC)
-        return history[-1].value if history else None
-
-    return read
 
 
 def status(client: MLClient, sweep_name: str) -> tuple[str, str | None]:
@@ -182,13 +183,13 @@ def status(client: MLClient, sweep_name: str) -> tuple[str, str | None]:
     return job.status, (job.properties or {}).get("best_child_run_id")
 
 
-def download_best(client: MLClient, sweep_name: str, dest: Path) -> Path:
-    """Download the best trial's saved model folder into ``dest``."""
+def download_best(client: MLClient, sweep_name: str, models_dir: Path,
+                  name: str | None = None) -> Path:
+    """Bring the best trial's model into the studio's model list (``models_dir``)."""
     state, best = status(client, sweep_name)
     if not best:
         raise StudioError(f"the sweep has no best trial yet (state: {state})")
-    client.jobs.download(name=best, output_name="model", download_path=str(dest))
-    return dest
+    return download_model(client, best, models_dir, name or f"sweep-{sweep_name}")
 
 
 def wait(client: MLClient, sweep_name: str, poll_seconds: float = 30.0, log: Log = print,
