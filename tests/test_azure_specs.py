@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import io
 import json
+import tomllib
 from pathlib import Path
-from types import SimpleNamespace
-from unittest import mock
 
 import pytest
 from azure.ai.ml import (
@@ -25,21 +24,24 @@ from azure.ai.ml import (
     load_online_endpoint,
     load_workspace,
 )
-from azure.core.exceptions import ClientAuthenticationError
 
 from cvlib.azure import specs
-from cvlib.azure.connect import AzureError, WorkspaceRef, check_access, ml_client
-from cvlib.azure.deploy import deploy
+from cvlib.azure.connect import (
+    KUBERNETES_PROVIDERS,
+    REQUIRED_PROVIDERS,
+    AzureError,
+    WorkspaceRef,
+    check_access,
+    load_saved_config,
+    make_credential,
+    ml_client,
+    register_commands,
+    save_config,
+)
 from cvlib.azure.sweep import SweepPlan, sweep_job
 from cvlib.errors import StudioError
 from cvlib.serving import SERVING_REQUIREMENTS, build_code_folder
-
-
-class OfflineCredential:
-    """A credential that refuses to hand out tokens: any call to Azure fails at once."""
-
-    def get_token(self, *scopes, **kwargs):
-        raise ClientAuthenticationError("tests never reach Azure")
+from tests.azure_helpers import OfflineCredential
 
 
 def yaml_stream(entity) -> io.StringIO:
@@ -64,8 +66,67 @@ def test_the_training_environment_is_pinned_from_requirements(repo_root):
         repo_root / "requirements.txt")))
     pip = env.conda_file["dependencies"][-1]["pip"]
     assert any(p.startswith("torch==") for p in pip)
+    assert "scipy==1.17.1" in pip
     assert all("==" in p for p in pip)
     assert not any(p.startswith(("streamlit", "azure-ai-ml", "azureml-core")) for p in pip)
+
+
+def test_mlflow_skinny_is_pinned_where_azureml_mlflow_allows_it():
+    pins = dict(p.split("==") for p in specs.METRICS_PACKAGES)
+    # azureml-mlflow 1.62.0.post6 declares mlflow-skinny<=3.15.0
+    assert pins["azureml-mlflow"] == "1.62.0.post6"
+    assert tuple(map(int, pins["mlflow-skinny"].split("."))) <= (3, 15, 0)
+
+
+@pytest.mark.parametrize(("mode", "kind"), [("default", "DefaultAzureCredential"),
+                                            ("device-code", "DeviceCodeCredential"),
+                                            ("browser", "InteractiveBrowserCredential")])
+def test_each_sign_in_mode_builds_its_credential_in_the_tenant_without_contacting_azure(
+        mode, kind):
+    credential = make_credential(mode, tenant_id="contoso.onmicrosoft.com")
+    assert type(credential).__name__ == kind
+
+
+def test_the_default_sign_in_never_opens_a_browser():
+    credential = make_credential("default")
+    names = [type(c).__name__ for c in credential.credentials]
+    assert "InteractiveBrowserCredential" not in names
+
+
+def test_config_json_is_saved_after_connect_and_read_back(tmp_path):
+    ref = WorkspaceRef("sub", "rg", "ws")
+    path = save_config(ref, tmp_path / "azure" / "config.json")
+    assert load_saved_config(path) == ref
+    assert json.loads(path.read_text()) == ref.to_config()
+
+
+def test_provider_registration_commands_cover_the_workspace_and_kubernetes():
+    text = register_commands(REQUIRED_PROVIDERS + KUBERNETES_PROVIDERS)
+    assert "az provider register --namespace Microsoft.MachineLearningServices" in text
+    assert "Microsoft.KubernetesConfiguration" in text
+
+
+def test_the_aks_commands_install_the_extension_then_attach():
+    text = specs.aks_commands("aks1", "rg", "ws", "k8s")
+    assert text.index("k8s-extension create") < text.index("az ml compute attach")
+    assert "Microsoft.AzureML.Kubernetes" in text and "--name k8s" in text
+    attached = load_compute(source=yaml_stream(specs.attached_kubernetes(
+        "k8s", "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/"
+        "managedClusters/aks1")))
+    assert attached.type == "kubernetes" and attached.namespace == "azureml"
+
+
+def test_the_app_listens_on_loopback_unless_told_otherwise(repo_root):
+    config = tomllib.loads((repo_root / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["address"] == "127.0.0.1"
+    script = (repo_root / "scripts" / "studio.sh").read_text()
+    assert script.count("0.0.0.0") == 1 and '"--network"' in script
+
+
+def test_every_default_size_has_a_price_with_its_source():
+    for size in ("Standard_DS3_v2", "Standard_NC4as_T4_v3"):
+        note = specs.price_note(size)
+        assert "per hour" in note and "varies by region" in note
 
 
 def test_a_saved_model_registers_as_a_custom_model(trained_model_dir):
@@ -76,15 +137,17 @@ def test_a_saved_model_registers_as_a_custom_model(trained_model_dir):
 
 @pytest.mark.parametrize(("kind", "compute"), [("managed", ""), ("kubernetes", "aks-cpu")])
 def test_endpoint_and_deployment_load_back(kind, compute, code_dir):
+    instance_type = "defaultinstancetype" if kind == "kubernetes" else "Standard_DS3_v2"
     plan = specs.DeploymentPlan("cvlib-groceries", kind=kind, compute=compute,
-                                instance_count=2, limits={"CVLIB_MAX_IMAGES": "16"})
+                                instance_type=instance_type, instance_count=2,
+                                limits={"CVLIB_MAX_IMAGES": "16"})
     endpoint = load_online_endpoint(source=yaml_stream(specs.endpoint_for(plan)))
     assert (endpoint.name, endpoint.auth_mode) == ("cvlib-groceries", "key")
     deployment = load_online_deployment(source=yaml_stream(specs.deployment_for(
         plan, "azureml:groceries:1", specs.serving_environment(), code_dir)))
     assert deployment.type.lower() == kind and deployment.instance_count == 2
     assert deployment.code_configuration.scoring_script == "score.py"
-    assert deployment.environment_variables == {"CVLIB_MAX_IMAGES": "16"}
+    assert deployment.environment_variables == {"WORKER_COUNT": "2", "CVLIB_MAX_IMAGES": "16"}
     if kind == "kubernetes":
         assert endpoint.compute == "aks-cpu"
 
@@ -140,19 +203,3 @@ def test_without_a_login_nothing_reaches_azure_and_the_message_says_how_to_sign_
                        OfflineCredential())
     with pytest.raises(AzureError, match="az login"):
         check_access(client)
-
-
-def test_deploy_registers_then_creates_endpoint_deployment_and_traffic(trained_model_dir):
-    client = mock.MagicMock(name="MLClient")  # Azure's network only
-    client.models.create_or_update.return_value = SimpleNamespace(name="groceries", version="3")
-    client.environments.create_or_update.return_value = SimpleNamespace(name="cvlib-serving",
-                                                                         version="1")
-    client.online_endpoints.get.return_value = SimpleNamespace(
-        name="cvlib-groceries", scoring_uri="https://x/score", provisioning_state="Succeeded",
-        traffic={})
-    info = deploy(client, specs.DeploymentPlan("cvlib-groceries"), trained_model_dir,
-                  "groceries", log=lambda _: None)
-    deployment = client.online_deployments.begin_create_or_update.call_args.args[0]
-    assert deployment.model == "azureml:groceries:3"
-    assert deployment.environment == "azureml:cvlib-serving:1"
-    assert info.scoring_uri == "https://x/score" and info.traffic == {"blue": 100}

@@ -1,22 +1,56 @@
-"""Pages 20, 21, 23 and 24 work without a subscription, up to the first call to Azure.
+"""Pages 20, 21, 23 and 24: without a subscription up to the first call, and connected.
 
 Each page explains its concepts, shows as YAML what it would create, and, where Azure is
-needed, points to page 20 instead of failing.  No credential is ever created here.
+needed, points to page 20 instead of failing.  Connected cases use the in-memory workspace
+of ``tests/azure_helpers.py`` (Azure's network is the only stand-in); no credential is ever
+asked for a token.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 from pathlib import Path
+from unittest import mock
 
 import pytest
+import streamlit.config
 from streamlit.testing.v1 import AppTest
 
+from cvlib.data import studio_home
+from cvlib.serving import LocalEndpoint
+from tests.azure_helpers import FakeWorkspace, OfflineCredential, tiny_model
+
 REPO = Path(__file__).resolve().parent.parent
+AZURE_PAGES = ["20_Azure_workspace.py", "21_Deploy.py", "23_Test_a_service.py",
+               "24_Cloud_sweep.py"]
 
 
-def run_page(name: str) -> AppTest:
+@pytest.fixture(scope="module")
+def model_dir() -> Path:
+    return tiny_model(studio_home() / "models")
+
+
+@pytest.fixture(scope="module")
+def other_model(model_dir: Path) -> Path:
+    """The same weights declared with other classes: a model of another dataset."""
+    folder = model_dir.with_name("other-classes")
+    if not folder.exists():
+        shutil.copytree(model_dir, folder)
+        meta = json.loads((folder / "model.json").read_text())
+        meta["classes"] = ["apple", "pear", "plum", "fig"]
+        (folder / "model.json").write_text(json.dumps(meta))
+    return folder
+
+
+def run_page(name: str, client=None, details=None) -> AppTest:
     """Open a page from the home page, as a visitor would (page links resolve from there)."""
     app = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    if client is not None:
+        app.session_state["azure:client"] = client
+        app.session_state["azure:workspace"] = details or {"name": "ws",
+                                                           "location": "westeurope"}
     app.switch_page(f"pages/{name}")
     return app.run()
 
@@ -32,80 +66,206 @@ def assert_no_error(app: AppTest) -> None:
     assert not app.error, [e.value for e in app.error]
 
 
+def button_keys(app: AppTest) -> set[str]:
+    """Keys of the buttons drawn on the page."""
+    return {b.key for b in app.button}
+
+
+def markdown_text(app: AppTest) -> str:
+    return "\n".join(m.value for m in app.markdown)
+
+
+@pytest.mark.parametrize("page", AZURE_PAGES)
+def test_each_azure_page_sets_its_tab_title_and_keeps_the_session_id(page):
+    source = (REPO / "pages" / page).read_text()
+    assert f'page_title="{page[:2]} ' in source
+    app = run_page(page)
+    assert_no_error(app)
+    assert app.query_params.get("sid")
+
+
 def test_workspace_page_explains_and_shows_the_workspace_yaml():
     app = run_page("20_Azure_workspace.py")
     assert_no_error(app)
-    assert "DefaultAzureCredential" in app.markdown[0].value + app.markdown[1].value
+    assert "DefaultAzureCredential" in markdown_text(app)
+    assert "Open the YAML above" not in markdown_text(app)
     app.text_input(key="20:sub").input("00000000-0000-0000-0000-000000000000")
     app.text_input(key="20:rg").input("rg-studio")
     app.text_input(key="20:ws").input("ws-studio").run()
     assert_no_error(app)
     (yaml,) = yaml_blocks(app)
     assert "name: ws-studio" in yaml and "location: westeurope" in yaml
+    assert "Open the YAML above" in markdown_text(app)
 
 
-def test_deploy_page_shows_all_specs_then_asks_for_a_workspace(trained_model_dir):
+def test_a_failed_connect_says_why_in_plain_sight():
+    app = run_page("20_Azure_workspace.py")
+    app.text_input(key="20:sub").input("00000000-0000-0000-0000-000000000000")
+    app.text_input(key="20:rg").input("rg")
+    app.text_input(key="20:ws").input("ws").run()
+    with mock.patch("cvlib.azure.connect.make_credential", return_value=OfflineCredential()):
+        app.button(key="20:connect").click().run()
+    assert not app.exception
+    (error,) = [e.value for e in app.error]
+    assert "could not sign in" in error and "az login" in error
+    inside = [e.value for box in app.expander for e in box.get("error")]
+    assert error not in inside
+    assert "azure:client" not in app.session_state
+
+
+def test_the_page_warns_who_can_act_as_you_when_the_app_listens_on_a_network():
+    assert "only you can act" in "\n".join(c.value for c in run_page(
+        "20_Azure_workspace.py").caption)
+    previous = streamlit.config.get_option("server.address")
+    streamlit.config.set_option("server.address", "0.0.0.0")
+    try:
+        app = run_page("20_Azure_workspace.py")
+    finally:
+        streamlit.config.set_option("server.address", previous)
+    assert any("anyone who can reach its port" in w.value for w in app.warning)
+
+
+def test_deploy_page_picks_the_model_from_a_list_and_shows_all_specs(model_dir):
     app = run_page("21_Deploy.py")
-    app.text_input(key="21:model").input(str(trained_model_dir))
+    picker = app.selectbox(key="21:model")
+    assert picker.value == str(model_dir)
+    assert "fridge4-tiny (bottle, can, carton, jar)" in picker.options
     app.radio(key="21:target").set_value("Managed online endpoint").run()
     assert_no_error(app)
     blocks = yaml_blocks(app)
     assert len(blocks) == 4
     assert any("type: custom_model" in b for b in blocks)
-    assert any("scoring_script: score.py" in b for b in blocks)
+    assert any("app_insights_enabled: true" in b for b in blocks)
+    name = app.text_input(key="21:ep").value
+    assert name != "cvlib-classifier" and len(name) <= 32
     assert any("connect to a workspace on page 20" in i.value for i in app.info)
-    assert "21:deploy" not in _button_keys(app)
+    assert "21:deploy" not in button_keys(app)
 
 
-def _button_keys(app: AppTest) -> set[str]:
-    """Keys of the buttons drawn on the page."""
-    return {b.key for b in app.button}
-
-
-def test_kubernetes_deploy_names_the_attached_compute(trained_model_dir):
+def test_switching_to_kubernetes_never_carries_the_managed_vm_size(model_dir):
     app = run_page("21_Deploy.py")
-    app.text_input(key="21:model").input(str(trained_model_dir))
+    app.radio(key="21:target").set_value("Managed online endpoint").run()
+    app.text_input(key="21:managed:it").input("Standard_F4s_v2").run()
     app.radio(key="21:target").set_value("Kubernetes online endpoint").run()
     assert_no_error(app)
+    (deployment,) = [b for b in yaml_blocks(app) if "type: kubernetes" in b
+                     and "instance_type" in b]
+    assert "instance_type: defaultinstancetype" in deployment
+    assert "Standard_" not in deployment
     assert any("compute: azureml:aks-cluster" in b or "compute: aks-cluster" in b
                for b in yaml_blocks(app))
-    assert "21:deploy" not in _button_keys(app)
 
 
-def test_deploy_page_offers_the_local_endpoint_without_azure(trained_model_dir):
+def test_deploy_page_offers_the_local_endpoint_without_azure(model_dir):
     app = run_page("21_Deploy.py")
-    app.text_input(key="21:model").input(str(trained_model_dir)).run()
     assert_no_error(app)
-    assert "21:start" in _button_keys(app)
+    assert "21:start" in button_keys(app)
 
 
-def test_service_test_page_needs_no_azure_for_a_uri(trained_model_dir):
+def connected_blue_green(model_dir: Path) -> tuple[FakeWorkspace, str]:
+    """A workspace whose endpoint serves blue at 100% with green beside it at 0%."""
+    from cvlib.azure import deploy, specs
+
+    ws = FakeWorkspace()
+    endpoint = "cvlib-fridge-abc123"
+    (model_dir / "model.onnx").write_bytes(b"uploaded, never run here")
+    for name in ("blue", "green"):
+        deploy.deploy(ws, specs.DeploymentPlan(endpoint, deployment=name), model_dir,
+                      "fridge", log=lambda _: None)
+    (model_dir / "model.onnx").unlink()
+    return ws, endpoint
+
+
+def test_connected_deploy_page_shifts_traffic_in_steps_and_rolls_back(model_dir):
+    ws, endpoint = connected_blue_green(model_dir)
+    app = run_page("21_Deploy.py", ws)
+    app.radio(key="21:target").set_value("Managed online endpoint").run()
+    app.text_input(key="21:ep").input(endpoint).run()
+    assert_no_error(app)
+    labels = {b.key: b.label for b in app.button}
+    assert labels["21:shift:green:10"] == "10% to green"
+    app.button(key="21:shift:green:10").click().run()
+    assert ws.endpoints[endpoint].traffic == {"green": 10, "blue": 90}
+    assert {b.key: b.label for b in app.button}["21:shift:blue:100"] == "All traffic to blue"
+    app.button(key="21:shift:blue:100").click().run()
+    assert ws.endpoints[endpoint].traffic == {"blue": 100, "green": 0}
+
+
+def test_deleting_an_endpoint_needs_a_confirmation(model_dir):
+    ws, endpoint = connected_blue_green(model_dir)
+    app = run_page("21_Deploy.py", ws)
+    app.radio(key="21:target").set_value("Managed online endpoint").run()
+    app.text_input(key="21:ep").input(endpoint).run()
+    delete = app.button(key=f"21:del:endpoint:{endpoint}")
+    assert delete.disabled
+    app.checkbox(key=f"21:sure:endpoint:{endpoint}").check().run()
+    app.button(key=f"21:del:endpoint:{endpoint}").click().run()
+    assert endpoint not in ws.endpoints
+
+
+@pytest.fixture
+def local_endpoint(model_dir: Path, tmp_path: Path):
+    """A running process registered as page 21 registers a local endpoint it started."""
+    from ui.azure import local_endpoints
+
+    process = subprocess.Popen(["sleep", "120"], start_new_session=True)
+    endpoint = LocalEndpoint(process, "127.0.0.1", 5999, tmp_path / "log", tmp_path, model_dir)
+    local_endpoints()[5999] = endpoint
+    yield endpoint
+    endpoint.stop()
+    local_endpoints().pop(5999, None)
+
+
+def test_service_test_defaults_to_the_served_model_and_warns_when_classes_differ(
+        local_endpoint, other_model, model_dir):
     app = run_page("23_Test_a_service.py")
-    app.selectbox(key="23:target").set_value("Any URI")
-    app.text_input(key="23:model").input(str(trained_model_dir)).run()
     assert_no_error(app)
-    assert "23:run" in _button_keys(app)
+    assert app.selectbox(key="23:target").value == "Local endpoint :5999"
+    assert app.selectbox(key="23:model").value == str(model_dir)
+    app.selectbox(key="23:model").set_value(str(other_model)).run()
+    assert any("agreement will be meaningless" in w.value for w in app.warning)
+
+
+def test_service_test_page_needs_no_azure_for_a_uri(model_dir):
+    app = run_page("23_Test_a_service.py")
+    app.selectbox(key="23:target").set_value("Any URI").run()
+    assert_no_error(app)
+    assert "23:run" in button_keys(app)
+    assert app.text_input(key="23:images").value.endswith("sample_data/fridge4")
     app.selectbox(key="23:target").set_value("Azure endpoint").run()
     assert_no_error(app)
     assert any("page 20" in i.value for i in app.info)
 
 
-def test_sweep_page_shows_cluster_data_and_sweep_yaml():
+def test_connected_service_test_can_target_one_deployment(model_dir):
+    ws, endpoint = connected_blue_green(model_dir)
+    app = run_page("23_Test_a_service.py", ws)
+    app.selectbox(key="23:target").set_value("Azure endpoint").run()
+    assert_no_error(app)
+    assert app.selectbox(key="23:ep").value == endpoint
+    assert app.selectbox(key="23:dep").options[1:] == ["blue", "green"]
+
+
+def test_sweep_page_shows_cluster_data_job_and_sweep_yaml():
     app = run_page("24_Cloud_sweep.py")
     assert_no_error(app)
+    assert app.text_input(key="24:data").value.endswith("sample_data/fridge4")
     blocks = yaml_blocks(app)
-    assert len(blocks) == 3
+    assert len(blocks) == 4
     assert any("type: sweep" in b and "type: bandit" in b for b in blocks)
+    assert any("type: command" in b and "cvlib train" in b for b in blocks)
     assert any("min_instances: 0" in b for b in blocks)
-    assert "24:submit" not in _button_keys(app)
+    assert "between 0.001 and 0.01" in markdown_text(app)
+    assert "24:submit" not in button_keys(app)
     app.selectbox(key="24:samp").set_value("bayesian").run()
     assert_no_error(app)
     assert not any("type: bandit" in b for b in yaml_blocks(app))
+    assert not any("loguniform" in b for b in yaml_blocks(app))
 
 
-@pytest.mark.parametrize("page", ["20_Azure_workspace.py", "21_Deploy.py",
-                                  "23_Test_a_service.py", "24_Cloud_sweep.py"])
+@pytest.mark.parametrize("page", AZURE_PAGES)
 def test_pages_start_without_torch_or_the_azure_sdk(page):
     code = (REPO / "pages" / page).read_text()
     top = code.split("\ndef ", 1)[0]
     assert "import torch" not in code and "azure.ai.ml" not in top
+    assert "shared" not in code
