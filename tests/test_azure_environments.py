@@ -5,11 +5,17 @@ requires ``mlflow-skinny<=3.15.0``) was ResolutionImpossible, so every trial fai
 image was built.  These tests ask pip to resolve each environment's pins exactly as Azure ML's
 image build does (``pip install`` of the conda file's list), with ``--dry-run``: they need the
 package registry, download only metadata, and install nothing.
+
+The metrics pins (where the conflict was) and the serving environment resolve in about a
+minute and always run.  The whole training environment (167 packages, torch's CUDA wheels
+among them) takes about 7 minutes here, too long for every run of the suite: set
+``CVLIB_FULL_RESOLUTION=1`` to include it (it passed when this file was written).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -49,6 +55,14 @@ def pin_versions(pins: list[str]) -> dict[str, str]:
     return {re.split(r"==", p)[0].lower(): p.split("==")[1] for p in pins}
 
 
+def test_the_metrics_pins_resolve_together(clean_python, tmp_path):
+    pins = list(specs.METRICS_PACKAGES)
+    resolved = resolve(clean_python, pins, tmp_path / "metrics.json")
+    assert {name: resolved.get(name) for name in pin_versions(pins)} == pin_versions(pins)
+
+
+@pytest.mark.skipif(os.environ.get("CVLIB_FULL_RESOLUTION") != "1",
+                    reason="about 7 minutes of pip: set CVLIB_FULL_RESOLUTION=1")
 def test_the_training_environment_resolves_with_every_pin_kept(clean_python, tmp_path,
                                                                 repo_root):
     env = specs.training_environment(repo_root / "requirements.txt")

@@ -255,6 +255,7 @@ def test_sweep_page_shows_cluster_data_job_and_sweep_yaml():
     assert any("type: sweep" in b and "type: bandit" in b for b in blocks)
     assert any("type: command" in b and "cvlib train" in b for b in blocks)
     assert any("min_instances: 0" in b for b in blocks)
+    assert all("azure-code/training" in b for b in blocks if "type: command" in b)
     assert "between 0.001 and 0.01" in markdown_text(app)
     assert "24:submit" not in button_keys(app)
     app.selectbox(key="24:samp").set_value("bayesian").run()

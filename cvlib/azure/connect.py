@@ -117,10 +117,11 @@ def save_config(ref: WorkspaceRef, path: Path | None = None) -> Path:
 
     The file is the portal's format, which ``MLClient.from_config`` and the CLI also read.
     """
+    from cvlib.persist import atomic_write_json
+
     path = path or saved_config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(ref.to_config(), indent=2) + "\n", encoding="utf-8")
-    return path
+    return atomic_write_json(path, ref.to_config())
 
 
 def load_saved_config(path: Path | None = None) -> WorkspaceRef | None:
