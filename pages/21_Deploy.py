@@ -6,6 +6,7 @@ import streamlit as st
 
 from ui.azure import (
     SAMPLE_PHOTOS,
+    client,
     confirm_delete,
     connection_badge,
     model_folder,
@@ -87,6 +88,22 @@ def endpoint_name_default(folder: Path) -> str:
     return st.session_state[f"{PAGE}:ep"]
 
 
+def suggested_deployment(endpoint: str) -> str:
+    """``blue`` for a new endpoint; on a live one, the colour that takes no traffic."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    from cvlib.azure.deploy import deployment_names, endpoint_info, next_deployment_name
+
+    ml = client()
+    if ml is None:
+        return "blue"
+    try:
+        traffic = endpoint_info(ml, endpoint).traffic
+    except ResourceNotFoundError:
+        return "blue"
+    return next_deployment_name(traffic, deployment_names(ml, endpoint))
+
+
 def azure_section(folder: Path, kind: str) -> None:
     """Show the endpoint and deployment specs, then deploy blue/green, shift, clean up.
 
@@ -102,7 +119,10 @@ def azure_section(folder: Path, kind: str) -> None:
     endpoint = cols[0].text_input("Endpoint name", key=f"{PAGE}:ep",
                                   help="Part of a public URL, unique in the Azure region: "
                                        "the suggestion ends with a random suffix")
-    deployment = cols[1].text_input("Deployment name", "blue", key=f"{PAGE}:{kind}:dep",
+    if st.session_state.get(f"{PAGE}:{kind}:dep-for") != endpoint:
+        st.session_state[f"{PAGE}:{kind}:dep"] = suggested_deployment(endpoint)
+        st.session_state[f"{PAGE}:{kind}:dep-for"] = endpoint
+    deployment = cols[1].text_input("Deployment name", key=f"{PAGE}:{kind}:dep",
                                     help="blue for the first one; the next model goes in "
                                          "as green beside it")
     default_type = "Standard_DS3_v2" if kind == "managed" else "defaultinstancetype"
@@ -171,7 +191,8 @@ def traffic_section(ml, endpoint: str) -> None:
         if cols[1].button(f"Test {name}", key=f"{PAGE}:test:{name}",
                           help="Sends sample photos with the azureml-model-deployment header"):
             test_deployment(ml, endpoint, info.scoring_uri, name)
-        for col, step in zip(cols[2:], deploy.TRAFFIC_STEPS, strict=True):
+        steps = deploy.TRAFFIC_STEPS if len(names) > 1 else ()
+        for col, step in zip(cols[2:], steps, strict=False):
             if step == 100 and traffic[name] < 100 and any(traffic.values()):
                 label = f"All traffic to {name}" if traffic[name] else f"Roll back to {name}"
             else:

@@ -182,6 +182,8 @@ def test_connected_deploy_page_shifts_traffic_in_steps_and_rolls_back(model_dir)
     app.radio(key="21:target").set_value("Managed online endpoint").run()
     app.text_input(key="21:ep").input(endpoint).run()
     assert_no_error(app)
+    assert app.text_input(key="21:managed:dep").value == "green"
+    assert app.button(key="21:deploy").label == "Deploy as green"
     labels = {b.key: b.label for b in app.button}
     assert labels["21:shift:green:10"] == "10% to green"
     app.button(key="21:shift:green:10").click().run()
