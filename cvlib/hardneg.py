@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from cvlib.data import Dataset, Item, split, studio_home
+from cvlib.data import Dataset, Item, split
 from cvlib.errors import DatasetError, StudioError
 from cvlib.images import is_image_name
 from cvlib.progress import Progress
@@ -52,11 +52,6 @@ NONE_CLASS = "none of these"
 
 STRATEGIES = ("background", "threshold")
 """How confirmed negatives are used: as a class of their own, or to calibrate a threshold."""
-
-
-def captures_dir() -> Path:
-    """Where the live-scoring page saves webcam frames: ``<studio home>/captures``."""
-    return studio_home() / "captures"
 
 
 def negative_images(folder: str | Path) -> list[Path]:

@@ -8,8 +8,9 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
+from cvlib.captures import captures_dir, list_captures
 from cvlib.data import studio_home
-from cvlib.hardneg import Candidate, captures_dir, negative_images
+from cvlib.hardneg import Candidate, negative_images
 from cvlib.images import is_image_name, load_image, thumbnail
 from cvlib.persist import save_by_content
 from ui.common import REPO, key, show_error
@@ -27,8 +28,7 @@ def save_uploaded_image(name: str, data: bytes) -> Path:
 def negatives_source(page: str) -> list[Path] | None:
     """Choose the negative images: the sample set, a folder, uploads, or webcam captures."""
     sources = ["Sample negatives", "A folder on this machine", "Upload images"]
-    captures = captures_dir()
-    if captures.is_dir() and any(captures.iterdir()):
+    if list_captures():
         sources.append("Webcam captures (page 00)")
     source = st.radio("Where are the negatives?", sources, horizontal=True,
                       key=key(page, "neg-source"))
@@ -36,7 +36,7 @@ def negatives_source(page: str) -> list[Path] | None:
         if source == "Sample negatives":
             return negative_images(SAMPLE_NEGATIVES)
         if source.startswith("Webcam"):
-            return negative_images(captures)
+            return negative_images(captures_dir())
         if source == "A folder on this machine":
             text = st.text_input("Folder of images that are none of your classes",
                                  key=key(page, "neg-folder"))
