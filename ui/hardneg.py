@@ -13,6 +13,7 @@ from cvlib.data import studio_home
 from cvlib.hardneg import Candidate, negative_images
 from cvlib.images import is_image_name, load_image, thumbnail
 from cvlib.persist import save_by_content
+from ui import plots
 from ui.common import REPO, key, show_error
 
 SAMPLE_NEGATIVES = REPO / "sample_data" / "fridge-negatives"
@@ -86,6 +87,28 @@ def rounds_figure(rounds: list[dict[str, Any]]) -> go.Figure:
         name="right answers on the positives' validation images",
         hovertemplate="round %{x}: %{y:.1%}<extra></extra>"))
     fig.update_layout(height=320, margin={"t": 30, "b": 30}, legend={"orientation": "h"},
-                      xaxis={"title": "round (0 = positives only)", "dtick": 1},
+                      xaxis={"title": "round (0 = the first training)", "dtick": 1},
                       yaxis={"title": "share", "range": [0, 1.02], "tickformat": ".0%"})
     return fig
+
+
+ROUND_DETAILS = ("false_positives", "confusion", "confusion_labels")
+"""Round fields too long for the table (shown as pictures instead)."""
+
+
+def rounds_table(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One short row per round for ``st.dataframe``."""
+    return [{k: v for k, v in r.items() if k not in ROUND_DETAILS} for r in rounds]
+
+
+def round_confusions(page: str, rounds: list[dict[str, Any]]) -> None:
+    """Each round's confusion matrix, in one tab per round (the newest open first).
+
+    The last row is the held-out negatives: what is not on its diagonal is a false
+    alarm; the last column is every "none of these" answer.
+    """
+    tabs = st.tabs([f"Round {r['round']}" for r in reversed(rounds)])
+    for tab, r in zip(tabs, reversed(rounds), strict=True):
+        with tab:
+            st.plotly_chart(plots.confusion_matrix(r["confusion"], r["confusion_labels"]),
+                            key=key(page, f"confusion:{r['round']}"))
