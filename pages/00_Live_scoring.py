@@ -103,8 +103,11 @@ if predictor is not None:
             "No camera? These photos come with scikit-image, installed with the studio. A "
             "cat and an espresso are ImageNet classes; an astronaut is not, so watch how "
             "the top-5 spread out when the model meets something it was never taught.")
-        example = st.selectbox("Photo", list(EXAMPLES), key=key(PAGE, "example"))
-        guarded(scored_image)(PAGE, "example", example_photo(example), predictor, explainer)
+        example = st.selectbox("Photo", list(EXAMPLES), index=None, key=key(PAGE, "example"),
+                               placeholder="Choose a photo to score")
+        if example is not None:
+            guarded(scored_image)(PAGE, "example", example_photo(example), predictor,
+                                  explainer)
 
 next_step("pages/00_Live_scoring.py", [
     "Show the camera something that is *not* an ImageNet class (your hand, a pen): the "
