@@ -29,6 +29,10 @@ Examples
 >>> miner.fit_round().fp_rate                         # round 0: positives only
 >>> miner.add_negatives([c.path for c in miner.candidates(20)])
 >>> miner.fit_round().fp_rate                         # lower
+>>> seeded = HardNegativeMiner(load_dataset("groceries4"), negative_images("negatives"),
+...                            seed_negatives=10)
+>>> seeded.fit_round().n_negatives                    # round 0 with 10, as the tutorial
+10
 """
 
 from __future__ import annotations
