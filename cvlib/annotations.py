@@ -7,11 +7,15 @@ soon as two classes have images).  Every change is written atomically before the
 returns, so a crash or a kill never loses a label that was given, nor leaves half a file.
 
 Beside it, a hidden ``.annotations.json`` keeps what the CSV cannot: the class list (a
-class may have no image yet), images skipped for now, where the annotator stopped, the mode
-(single- or multi-label), and an undo history.  Hidden files are ignored by the data loader.
+class may have no image yet), images skipped for now, images *excluded* (blurred, off-topic,
+ambiguous: never trained on nor measured on, and not offered again), where the annotator
+stopped, the mode (single- or multi-label), and an undo history.  Hidden files are ignored
+by the data loader, and excluded images are not in the CSV, so training leaves them out.
 
-Existing labels can be imported (a labels CSV, or a folder per class) and the result
-exported to a folder per class (copies or symbolic links) or to a CSV.  Nothing here
+Existing labels can be imported (a labels CSV, a folder per class, or the tutorial's own
+annotation file: tab-separated ``IM_FILENAME``, ``EXCLUDE``, ``LABELS`` with labels
+separated by commas) and the result exported to a folder per class (copies or symbolic
+links), to a CSV, or back to the tutorial's format.  Nothing here
 imports torch; :func:`suggest` loads the model's libraries only when it is called.
 
 Examples
@@ -46,13 +50,20 @@ HISTORY_LIMIT = 500
 """Undo steps kept on disk: enough for a session, small enough to rewrite on every change."""
 
 SKIPPED = "skipped"
+EXCLUDED = "excluded"
 TODO = "todo"
 LABELLED = "labelled"
+MARKS = (SKIPPED, EXCLUDED)
+"""States an image can hold instead of labels."""
+
+TUTORIAL_HEADER = ("IM_FILENAME", "EXCLUDE", "LABELS")
+"""First line of the tutorial's annotation file (its annotation notebook writes it)."""
 
 _BAD_CLASS_CHARS = re.compile(r"[\s,;|/\\]")
 
 State = tuple[str, ...] | str | None
-"""What an image holds at one moment: its labels, ``"skipped"``, or None (not done yet)."""
+"""What an image holds at one moment: its labels, ``"skipped"``, ``"excluded"``, or None
+(not done yet)."""
 
 
 def clean_class_name(name: str) -> str:
@@ -103,14 +114,14 @@ class AnnotationStore:
     """
 
     def __init__(self, root: Path, image_dir: Path, images: list[str], classes: list[str],
-                 multi_label: bool, labels: dict[str, tuple[str, ...]], skipped: set[str],
+                 multi_label: bool, labels: dict[str, tuple[str, ...]], marks: dict[str, str],
                  position: str | None, history: list[list[dict[str, Any]]],
                  problems: list[tuple[str, str]]) -> None:
         self.root, self.image_dir, self.images = root, image_dir, images
         self.problems = problems
         self.classes, self.multi_label = classes, multi_label
         self.position = position
-        self._labels, self._skipped, self._history = labels, skipped, history
+        self._labels, self._marks, self._history = labels, marks, history
 
     @classmethod
     def open(cls, folder: str | Path, *, classes: Sequence[str] = (),
@@ -138,8 +149,10 @@ class AnnotationStore:
         in_labels = sorted({label for labs in labels.values() for label in labs})
         several = any(len(labs) > 1 for labs in labels.values())
         mode = bool(state.get("multi_label", several)) if multi_label is None else multi_label
+        marks = {name: mark for mark in MARKS for name in state.get(mark, [])
+                 if name in images and name not in labels}
         store = cls(root, image_dir, images, _unique([*saved_classes, *in_labels]), mode or
-                    several, labels, set(state.get("skipped", [])) & set(images) - set(labels),
+                    several, labels, marks,
                     state.get("position") if state.get("position") in images else None,
                     [step for step in state.get("history", []) if isinstance(step, list)],
                     problems)
@@ -166,10 +179,14 @@ class AnnotationStore:
         return self._labels.get(name, ())
 
     def status(self, name: str) -> str:
-        """``"labelled"``, ``"skipped"`` or ``"todo"``."""
+        """``"labelled"``, ``"skipped"``, ``"excluded"`` or ``"todo"``."""
         if name in self._labels:
             return LABELLED
-        return SKIPPED if name in self._skipped else TODO
+        return self._marks.get(name, TODO)
+
+    def excluded(self) -> list[str]:
+        """The images left out of training and measuring, in image order."""
+        return [name for name in self.images if self._marks.get(name) == EXCLUDED]
 
     def labelled(self) -> dict[str, tuple[str, ...]]:
         """Every labelled image and its labels, in image order."""
@@ -235,6 +252,14 @@ class AnnotationStore:
         """Leave an image out for now (it keeps no labels and is not offered as 'to do')."""
         self._apply([(name, SKIPPED)])
 
+    def exclude(self, name: str) -> None:
+        """Leave an image out for good: blurred, off-topic or ambiguous.
+
+        It loses any labels (one undo brings them back), is not written to the CSV, so
+        it is neither trained nor measured on, and is not offered as 'to do' again.
+        """
+        self._apply([(name, EXCLUDED)])
+
     def add_class(self, name: str) -> str:
         """Offer one more class; returns its cleaned name (adding it twice does nothing)."""
         cleaned = clean_class_name(name)
@@ -271,21 +296,28 @@ class AnnotationStore:
     # -- import and export -------------------------------------------------------------------
 
     def import_labels(self, source: str | Path) -> int:
-        """Take labels from a labels CSV (or a folder holding one), or a folder per class.
+        """Take labels from a labels CSV (or a folder holding one), a folder per class, or
+        the tutorial's annotation file (see :func:`read_tutorial_annotations`).
 
         Only images of this store are labelled (matched by name relative to the image
-        folder, else by file name alone); returns how many got labels.  One undo step.
+        folder, else by file name alone); returns how many images it changed or confirmed.
+        One undo step.
         """
-        dataset = load_dataset(source)
-        by_name = {p.name: p for p in map(Path, self.images)}
-        changes: list[tuple[str, State]] = []
-        for path, labels in dataset.items:
-            name = self._match(path, dataset.root, by_name)
-            if name is not None:
-                changes.append((name, tuple(labels)))
+        path = Path(source).expanduser()
+        if path.is_file() and is_tutorial_file(path):
+            changes = self._tutorial_changes(path)
+        else:
+            dataset = load_dataset(source)
+            by_name = {p.name: p for p in map(Path, self.images)}
+            changes = []
+            for item_path, labels in dataset.items:
+                name = self._match(item_path, dataset.root, by_name)
+                if name is not None:
+                    changes.append((name, tuple(labels)))
         if any(len(labels) > 1 for _, labels in changes if isinstance(labels, tuple)):
             self.multi_label = True
-        for label in sorted({lab for _, labs in changes if labs for lab in labs}):
+        for label in sorted({lab for _, labs in changes if isinstance(labs, tuple)
+                             for lab in labs}):
             self._add_class(label)
         self._apply(changes)
         return len(changes)
@@ -293,6 +325,19 @@ class AnnotationStore:
     def export_csv(self, target: str | Path) -> Path:
         """Write the labelled images as a ``filename,labels`` CSV at ``target``."""
         return atomic_write_text(target, _csv_text(self.labelled()))
+
+    def export_tutorial(self, target: str | Path) -> Path:
+        """Write the tutorial's annotation file: labelled and excluded images, tab-separated.
+
+        Labels are joined by commas; an excluded image is written with ``True`` and no
+        labels, as the tutorial's annotation notebook does.
+        """
+        rows = ["\t".join(TUTORIAL_HEADER)]
+        for name in self.images:
+            status = self.status(name)
+            if status in (LABELLED, EXCLUDED):
+                rows.append(f"{name}\t{status == EXCLUDED}\t{','.join(self.labels_of(name))}")
+        return atomic_write_text(target, "\n".join(rows) + "\n")
 
     def export_class_folders(self, target: str | Path, *, link: bool = False) -> int:
         """Copy (or symbolically link) each labelled image into ``target/<class>/``.
@@ -321,6 +366,21 @@ class AnnotationStore:
         return len(labelled)
 
     # -- internals ---------------------------------------------------------------------------
+
+    def _tutorial_changes(self, path: Path) -> list[tuple[str, State]]:
+        """The changes a tutorial annotation file asks for; rows naming no image of this
+        folder are noted in :attr:`problems`."""
+        by_name = {Path(n).name: n for n in self.images}
+        rows, problems = read_tutorial_annotations(path)
+        changes: list[tuple[str, State]] = []
+        for filename, excluded, labels in rows:
+            name = filename if filename in self.images else by_name.get(Path(filename).name)
+            if name is None:
+                problems.append((filename, "not in this folder (not imported)"))
+            else:
+                changes.append((name, EXCLUDED if excluded else labels))
+        self.problems.extend(problems)
+        return changes
 
     def _match(self, path: Path, source_root: Path, by_name: dict[str, Path]) -> str | None:
         """This store's name for an image listed elsewhere, if it is one of ours."""
@@ -363,14 +423,14 @@ class AnnotationStore:
         """An image's state now."""
         if name in self._labels:
             return self._labels[name]
-        return SKIPPED if name in self._skipped else None
+        return self._marks.get(name)
 
     def _set_state(self, name: str, state: State) -> None:
         """Put one image in a state (in memory)."""
         self._labels.pop(name, None)
-        self._skipped.discard(name)
-        if state == SKIPPED:
-            self._skipped.add(name)
+        self._marks.pop(name, None)
+        if state in MARKS:
+            self._marks[name] = state
         elif state:
             self._labels[name] = tuple(state)
 
@@ -382,7 +442,8 @@ class AnnotationStore:
         """Rewrite the hidden state file atomically."""
         atomic_write_json(self.root / STATE_NAME, {
             "classes": self.classes, "multi_label": self.multi_label,
-            "position": self.position, "skipped": sorted(self._skipped),
+            "position": self.position,
+            **{mark: sorted(n for n, m in self._marks.items() if m == mark) for mark in MARKS},
             "history": self._history})
 
 
@@ -424,6 +485,56 @@ def _single_subfolder(folder: Path) -> Path:
     """Where the data starts in an unpacked zip: its lone top folder, if that is all it has."""
     visible = [p for p in folder.iterdir() if not p.name.startswith(".")]
     return visible[0] if len(visible) == 1 and visible[0].is_dir() else folder
+
+
+def is_tutorial_file(path: Path) -> bool:
+    """Whether a file starts with the tutorial's ``IM_FILENAME<tab>EXCLUDE<tab>LABELS`` line."""
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace") as fh:
+            first = fh.readline()
+    except OSError:
+        return False
+    return tuple(c.strip().upper() for c in first.split("\t")) == TUTORIAL_HEADER
+
+
+def read_tutorial_annotations(path: str | Path,
+                              ) -> tuple[list[tuple[str, bool, tuple[str, ...]]],
+                                         list[tuple[str, str]]]:
+    """The rows of the tutorial's annotation file: ``(filename, excluded, labels)``.
+
+    The file is what the tutorial's annotation notebook writes: a header line
+    ``IM_FILENAME<tab>EXCLUDE<tab>LABELS``, then one line per image with ``True`` or
+    ``False`` and the labels joined by commas (absent when there are none).  An excluded
+    image keeps no labels here (the tutorial leaves excluded images out of training too).
+    Returns the rows and ``(line, reason)`` for lines that could not be read.
+
+    Raises
+    ------
+    DatasetError : the file does not start with the tutorial's header, or a label cannot
+        be a class name (nothing is imported then).
+    """
+    path = Path(path)
+    lines = path.read_text(encoding="utf-8-sig", errors="replace").splitlines()
+    if not lines or not is_tutorial_file(path):
+        raise DatasetError(f"{path.name} does not start with the tutorial's header "
+                           f"({' / '.join(TUTORIAL_HEADER)}, tab-separated)")
+    rows, problems = [], []
+    for number, line in enumerate(lines[1:], start=2):
+        fields = line.rstrip("\r\n").split("\t")
+        if not line.strip():
+            continue
+        if len(fields) < 2 or fields[1].strip() not in ("True", "False") or not fields[0]:
+            problems.append((f"line {number}", f"not 'name<tab>True|False<tab>labels': "
+                             f"{line[:60]!r}"))
+            continue
+        excluded = fields[1].strip() == "True"
+        names = [] if excluded or len(fields) < 3 else fields[2].split(",")
+        try:
+            labels = tuple(sorted({clean_class_name(n) for n in names if n.strip()}))
+        except DatasetError as exc:
+            raise DatasetError(f"{path.name}, line {number}: {exc}") from exc
+        rows.append((fields[0].strip(), excluded, labels))
+    return rows, problems
 
 
 def _csv_text(labelled: dict[str, tuple[str, ...]]) -> str:

@@ -29,6 +29,10 @@ Examples
 >>> miner.fit_round().fp_rate                         # round 0: positives only
 >>> miner.add_negatives([c.path for c in miner.candidates(20)])
 >>> miner.fit_round().fp_rate                         # lower
+>>> seeded = HardNegativeMiner(load_dataset("groceries4"), negative_images("negatives"),
+...                            seed_negatives=10)
+>>> seeded.fit_round().n_negatives                    # round 0 with 10, as the tutorial
+10
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from cvlib.data import Dataset, Item, split, studio_home
+from cvlib.data import Dataset, Item, split
 from cvlib.errors import DatasetError, StudioError
 from cvlib.images import is_image_name
 from cvlib.progress import Progress
@@ -52,11 +56,6 @@ NONE_CLASS = "none of these"
 
 STRATEGIES = ("background", "threshold")
 """How confirmed negatives are used: as a class of their own, or to calibrate a threshold."""
-
-
-def captures_dir() -> Path:
-    """Where the live-scoring page saves webcam frames: ``<studio home>/captures``."""
-    return studio_home() / "captures"
 
 
 def negative_images(folder: str | Path) -> list[Path]:
@@ -147,6 +146,10 @@ class RoundResult:
     right class under the same rule (a background answer or an unsure one counts as wrong).
     ``accuracy``: plain argmax accuracy on those images, for reference.
     ``train_s``: training time of the round (0 when only the threshold moved).
+    ``confusion``: counts of answers (columns) per truth (rows), both in the order of
+    ``confusion_labels``: the classes, then :data:`NONE_CLASS`, whose row holds the
+    held-out negatives and whose column every "none of these" answer (background or not
+    sure enough).
     """
 
     round: int
@@ -158,6 +161,8 @@ class RoundResult:
     accuracy: float
     false_positives: list[str] = field(default_factory=list)
     train_s: float = 0.0
+    confusion_labels: list[str] = field(default_factory=list)
+    confusion: list[list[int]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A table row (JSON-ready)."""
@@ -181,12 +186,15 @@ class HardNegativeMiner:
     threshold : the confidence a prediction needs to count (both strategies).
     holdout_pct : share of the negatives held out from mining to measure on.
     reject_share : for ``"threshold"``, the share of confirmed negatives to reject.
+    seed_negatives : pool images confirmed before round 0 (a seeded random pick), as the
+        tutorial starts with a few negatives in its training set: round 0 then already
+        knows a little of what "none of these" looks like.
     """
 
     def __init__(self, positives: Dataset, negatives: Sequence[Path],
                  config: TrainConfig | None = None, *, strategy: str = "background",
                  threshold: float = 0.5, holdout_pct: float = 1 / 3, seed: int = 42,
-                 reject_share: float = 0.8) -> None:
+                 reject_share: float = 0.8, seed_negatives: int = 0) -> None:
         if positives.multi_label:
             raise StudioError("hard-negative mining here needs single-label data; a "
                               "multi-label model already answers 'none' when no label "
@@ -200,7 +208,9 @@ class HardNegativeMiner:
         self.reject_share = reject_share
         self.negatives = split_negatives([Path(p) for p in negatives], holdout_pct, seed)
         _, self.valid_idx = split(positives, self.config.valid_pct, self.config.seed)
-        self.confirmed: list[Path] = []
+        pool = self.negatives.pool
+        self.confirmed: list[Path] = sorted(random.Random(seed).sample(
+            pool, min(max(0, seed_negatives), len(pool))))
         self.rejected: set[Path] = set()
         self.rounds: list[RoundResult] = []
         self.result = None
@@ -219,11 +229,16 @@ class HardNegativeMiner:
         progress = progress or Progress()
         retrain = self.result is None or self.strategy == "background"
         if retrain:
+            if self._class_rows is None and self._fits_background_row():
+                progress.update(stage="round 0: your classes first")
+                self.result = train(self.positives, self.config, progress=progress,
+                                    valid_idx=self.valid_idx)
+                self._class_rows = self._head_rows()
             self.result = train(self.training_data(), self.config, progress=progress,
                                 valid_idx=self.valid_idx)
             if self._class_rows is None:
                 self._class_rows = self._head_rows()
-            elif self.config.mode == "quick" and self.confirmed:
+            elif self._fits_background_row():
                 progress.update(stage="fitting the background row")
                 self._keep_class_rows()
         if self.strategy == "threshold":
@@ -233,6 +248,15 @@ class HardNegativeMiner:
         self.rounds.append(outcome)
         progress.add_record(outcome.to_dict())
         return outcome
+
+    def _fits_background_row(self) -> bool:
+        """Whether this round fits only the background row (quick mode, negatives known).
+
+        The class rows it is fitted against always come from the positives alone, also
+        when round 0 starts with seeded negatives.
+        """
+        return (self.strategy == "background" and self.config.mode == "quick"
+                and bool(self.confirmed))
 
     def classes(self) -> list[str]:
         """The current model's classes (the background class included once added)."""
@@ -353,13 +377,19 @@ class HardNegativeMiner:
         truth = [classes[int(t)] for t in result.valid_targets]
         said = decide(result.valid_probs, classes, self.threshold)
         right = sum(a == t for a, t in zip(said, truth, strict=True))
+        from sklearn.metrics import confusion_matrix
+
+        labels = [*(c for c in classes if c != NONE_CLASS), NONE_CLASS]
+        confusion = confusion_matrix(
+            [*truth, *[NONE_CLASS] * len(held)],
+            [a or NONE_CLASS for a in [*said, *answers]], labels=labels)
         return RoundResult(
             round=len(self.rounds), strategy=self.strategy, n_negatives=len(self.confirmed),
             threshold=round(self.threshold, 4),
             fp_rate=len(false_positives) / len(held),
             positive_accuracy=right / max(1, len(truth)),
             accuracy=float(result.metrics["accuracy"]), false_positives=false_positives,
-            train_s=train_s)
+            train_s=train_s, confusion_labels=labels, confusion=confusion.tolist())
 
 
 def fit_background_row(positives: np.ndarray, negatives: np.ndarray, known: np.ndarray,

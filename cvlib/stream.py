@@ -119,6 +119,7 @@ class LatestFrameScorer:
         self.k = k
         self._idle_exit_s = idle_exit_s
         self._pending: tuple[np.ndarray, float] | None = None
+        self._newest: np.ndarray | None = None
         self._latest: FrameResult | None = None
         self._last_heatmap: tuple[np.ndarray, float] | None = None
         self._recent: deque[FrameResult] = deque(maxlen=window)
@@ -147,6 +148,7 @@ class LatestFrameScorer:
             if self._pending is not None:
                 self._dropped += 1
             self._pending = (frame, time.monotonic())
+            self._newest = frame
             self._received += 1
             self._ensure_worker()
             self._lock.notify()
@@ -184,6 +186,11 @@ class LatestFrameScorer:
         """Why the newest frame could not be scored; None again once a frame succeeds."""
         with self._lock:
             return self._error
+
+    def newest_frame(self) -> np.ndarray | None:
+        """The last frame the camera sent (what is on screen), to save it; None before any."""
+        with self._lock:
+            return self._newest
 
     def latest(self) -> FrameResult | None:
         """The newest result, or None before the first frame was scored."""

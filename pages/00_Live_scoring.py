@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cvlib.images import load_image
 from ui.common import guarded, key, next_step, page_header, session_owner
 from ui.live import (
+    EXAMPLES,
     UPLOAD_TYPES,
     camera_doctor,
+    example_photo,
+    keep_capture,
     live_stream,
     load_explainer,
     load_predictor,
@@ -57,15 +61,16 @@ st.caption(
 if predictor is not None:
     explainer = guarded(load_explainer)(choice.source) if explain_on else None
     st.header("2 · Score")
-    stream_tab, snapshot_tab, upload_tab = st.tabs(["🎥 Live stream", "📸 Snapshot",
-                                                    "🖼️ Upload"])
+    stream_tab, snapshot_tab, upload_tab, example_tab = st.tabs(
+        ["🎥 Live stream", "📸 Snapshot", "🖼️ Upload", "🐱 Example photos"])
     with stream_tab:
         st.markdown(
             "Press **START** and allow the camera. The video keeps the camera's pace while "
             "the model scores only the *newest* frame each time it is free: older frames "
             "are skipped, never queued, so the label is never more than one inference "
             "behind. The figures on the video are the frames scored per second and the "
-            "delay of the label behind the picture.")
+            "delay of the label behind the picture. **Keep this frame** saves the picture "
+            "on screen to the captures folder.")
         cam_on_stream = st.checkbox(
             "Grad-CAM on the stream too", value=False, key=key(PAGE, "stream-cam"),
             disabled=explainer is None,
@@ -76,18 +81,40 @@ if predictor is not None:
         with st.expander("🩺 Camera doctor: the stream does not start"):
             camera_doctor()
     with snapshot_tab:
+        keep = st.toggle(
+            "Keep my snapshots in the captures folder", value=True, key=key(PAGE, "keep"),
+            help="Page 12 mines that folder for pictures that are none of your classes: "
+                 "snapshots of your desk, your hand or a mug teach a model to say so.")
         shot = st.camera_input("Take a picture", key=key(PAGE, "snapshot"))
         if shot is not None:
-            guarded(scored_image)(PAGE, "snapshot", shot, predictor, explainer)
+            photo = guarded(load_image)(shot.getvalue(), shot.name)
+            if photo is not None:
+                guarded(scored_image)(PAGE, "snapshot", photo, predictor, explainer)
+                if keep:
+                    guarded(keep_capture)(photo)
     with upload_tab:
         upload = st.file_uploader("An image", type=UPLOAD_TYPES, key=key(PAGE, "upload"))
         if upload is not None:
-            guarded(scored_image)(PAGE, "upload", upload, predictor, explainer)
+            photo = guarded(load_image)(upload.getvalue(), upload.name)
+            if photo is not None:
+                guarded(scored_image)(PAGE, "upload", photo, predictor, explainer)
+    with example_tab:
+        st.markdown(
+            "No camera? These photos come with scikit-image, installed with the studio. A "
+            "cat and an espresso are ImageNet classes; an astronaut is not, so watch how "
+            "the top-5 spread out when the model meets something it was never taught.")
+        example = st.selectbox("Photo", list(EXAMPLES), index=None, key=key(PAGE, "example"),
+                               placeholder="Choose a photo to score")
+        if example is not None:
+            guarded(scored_image)(PAGE, "example", example_photo(example), predictor,
+                                  explainer)
 
 next_step("pages/00_Live_scoring.py", [
     "Show the camera something that is *not* an ImageNet class (your hand, a pen): the "
     "top-5 spread out, the model is unsure.",
     "Switch the engine and compare the frames per second on the video.",
     "Turn on Grad-CAM on the stream and move the object: does the red follow it?",
+    "Keep a few frames of things that are none of your classes (your desk, a mug): page "
+    "12 mines them as hard negatives.",
     "Train a model on your own classes on page 01, save it, and pick it here.",
 ])

@@ -35,11 +35,12 @@ st.markdown(
 )
 
 st.header("1 · The images")
-folder = choose_folder(PAGE)
-store = open_store(PAGE, folder) if folder is not None else None
+folder, practice_mode = choose_folder(PAGE)
+store = open_store(PAGE, folder, practice_mode) if folder is not None else None
 if store is None:
-    st.info("Choose a folder of images to start. The **sample images** are a practice copy "
-            "(workshop preset: label 20 of them in two minutes, keys only).")
+    st.info("Choose a folder of images to start, or go back to the **sample photos**: a "
+            "fresh practice copy each studio home. In a workshop, label 20 of them from the "
+            "keyboard alone (the number keys, then S, X and U): about two minutes.")
 else:
     guarded(setup_panel)(PAGE, store)
     show_message(PAGE)
@@ -47,9 +48,11 @@ else:
     st.markdown(
         "Press a class's **number key** (or click it). Single-label: the image gets that "
         "class and the next one to do appears. Multi-label: toggle each class present, "
-        "then **→**. **S** skips an image for later, **U** undoes."
+        "then **→**. **S** skips an image for later; **X** excludes one for good (blurred, "
+        "off-topic, or one you cannot decide: a wrong label hurts more than a missing "
+        "image), **U** undoes."
     )
-    predictor = guarded(model_choice)(PAGE)
+    predictor = guarded(model_choice)(PAGE, store)
     if store.classes or predictor is not None:
         guarded(annotator)(PAGE, store, predictor)
         st.header("3 · Review and fix")
@@ -62,6 +65,6 @@ else:
 next_step("pages/10_Annotation.py", [
     "Label 20 images, train on them (page 01 or 02), pick that model above: how often is "
     "its suggestion right?",
-    "Switch to multi-label and label shelves with several products.",
+    "Switch to the sample shelves (multi-label practice) and label every product on them.",
     "Find mislabelled images with the grid's class filter, and fix them.",
 ])

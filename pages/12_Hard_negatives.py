@@ -7,7 +7,13 @@ import streamlit as st
 from cvlib.hardneg import NONE_CLASS
 from ui.common import guarded, job_manager, job_monitor, key, next_step, page_header, session_owner
 from ui.datasets import dataset_picker
-from ui.hardneg import negatives_source, review_grid, rounds_figure
+from ui.hardneg import (
+    negatives_source,
+    review_grid,
+    round_confusions,
+    rounds_figure,
+    rounds_table,
+)
 from ui.training import save_model_form, training_settings
 
 PAGE = "p12"
@@ -23,7 +29,9 @@ st.markdown(
     "one, so shown something else (a hand, an empty shelf, a bag of chips) it still names "
     "one of your classes, often confidently: a **false positive**. The fix is to show it "
     "*negatives*, and the most useful ones are the **hard negatives**: the images it "
-    "currently mistakes most confidently. Each round, the model scores a pool of negative "
+    "currently mistakes most confidently. Round 0 trains on your classes and, as the "
+    "tutorial does, a few negatives picked at random. Then each round, the model scores a "
+    "pool of negative "
     "images, you confirm the top-ranked ones really are none of your classes, they join "
     "training, and the model is retrained. Two ways to use them: a **background class** "
     f"(\"{NONE_CLASS}\") the model learns like any other, or a **confidence threshold** "
@@ -41,7 +49,7 @@ if dataset is not None and negatives:
     st.caption(f"{len(negatives)} negative images: a third are held out to measure on, "
                "the rest are the pool to mine from.")
     st.header("3 · Settings")
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3, c4 = st.columns(4)
     strategy = c1.radio("Use confirmed negatives as", ["background", "threshold"],
                         horizontal=True, key=key(PAGE, "strategy"),
                         format_func={"background": f"a class: {NONE_CLASS}",
@@ -51,20 +59,25 @@ if dataset is not None and negatives:
                           help="Below it the app answers 'not sure / none of these'.")
     per_round = int(c3.number_input("Candidates to review per round", 4, 40, 10,
                                     key=key(PAGE, "per-round")))
+    seeded = int(c4.number_input(
+        "Negatives to start with", 0, 20, 5, key=key(PAGE, "seeded"),
+        help="Picked at random from the pool before round 0, as the tutorial starts with "
+             "a few negatives in its training set (it uses 10). 0: round 0 knows only "
+             "your classes."))
     config = training_settings(PAGE, workshop={"architecture": "efficientnet_lite0",
                                                "image_size": 224, "mode": "quick"})
 
     def first_round(progress):
-        """Round 0: the positives only; then rank the pool for the first review."""
+        """Round 0: your classes and the seeded negatives; then rank the pool for review."""
         from cvlib.hardneg import HardNegativeMiner
 
         miner = HardNegativeMiner(dataset, negatives, config, strategy=strategy,
-                                  threshold=threshold)
+                                  threshold=threshold, seed_negatives=seeded)
         miner.fit_round(progress)
         return {"miner": miner, "candidates": miner.candidates(per_round)}
 
     st.header("4 · Rounds")
-    if st.button("▶ Round 0: train on your classes only", type="primary",
+    if st.button("▶ Round 0: train on your classes and the first negatives", type="primary",
                  key=key(PAGE, "start"), help="Starts over with the settings above."):
         job_manager().submit(JOB, first_round, owner=session_owner())
     state = job_monitor(JOB)
@@ -73,13 +86,19 @@ if dataset is not None and negatives:
         miner = state["miner"]
         rounds = [r.to_dict() for r in miner.rounds]
         st.plotly_chart(rounds_figure(rounds), key=key(PAGE, "rounds"))
-        st.dataframe([{k: v for k, v in r.items() if k != "false_positives"} for r in rounds],
-                     hide_index=True)
+        st.dataframe(rounds_table(rounds), hide_index=True)
         last = miner.rounds[-1]
         st.markdown(
             f"Round {last.round}: the model names a class for **{last.fp_rate:.0%}** of "
             f"the {len(miner.negatives.holdout)} held-out negatives, and answers "
             f"**{last.positive_accuracy:.0%}** of your validation photos right.")
+        st.markdown(
+            "**Where the answers go, round by round.** Rows are the truth, columns the "
+            f"answer. The last row, *{NONE_CLASS}*, is the held-out negatives: every count "
+            "off its diagonal is a false alarm, a class named for something that is none "
+            "of them. The last column collects every \"none of these\" answer; on one of "
+            "your classes' rows it is a right photo wrongly rejected.")
+        round_confusions(PAGE, rounds)
 
         candidates = state["candidates"]
         if candidates:

@@ -48,7 +48,7 @@ def progress_line(page) -> str:
     return page.locator("[data-testid='stProgress']").first.inner_text()
 
 
-def test_labelling_with_number_keys_skip_undo_and_arrows(groceries4: Path, tmp_path: Path):
+def test_labelling_with_number_keys_skip_undo_arrows_and_exclude(groceries4: Path, tmp_path: Path):
     from playwright.sync_api import sync_playwright
 
     folder = tmp_path / "shelf"
@@ -85,6 +85,8 @@ def test_labelling_with_number_keys_skip_undo_and_arrows(groceries4: Path, tmp_p
         key(page, "ArrowLeft")
         assert "image 5" in progress_line(page), "← goes back to the image just labelled"
         key(page, "4")
+        key(page, "x")
+        assert "1 excluded" in progress_line(page), "X excludes the image on screen"
         assert not page_exceptions(page)
 
     items, _ = read_labels_csv(folder / "labels.csv")

@@ -1,6 +1,7 @@
 """The annotation store: labels on disk after every change, undo, resume, import, export.
 
-Each test labels copies of real photos (from ../shared/data) in a temporary folder.
+Each test labels copies of real photos (from ../shared/data) or of the repository's sample
+images in a temporary folder.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from pathlib import Path
 import pytest
 
 from cvlib.annotations import (
+    EXCLUDED,
     STATE_NAME,
     AnnotationStore,
     clean_class_name,
+    read_tutorial_annotations,
     unpack_upload,
 )
 from cvlib.data import load_dataset, read_labels_csv
@@ -231,3 +234,86 @@ def test_a_kill_minus_nine_mid_way_loses_no_label_that_was_given(shared_data: Pa
     assert {name: on_disk.get(name) for name in given} == given
     assert len(on_disk) - len(given) <= 1, "at most the label being written when killed"
     assert AnnotationStore.open(folder).progress()[0] == len(on_disk)
+
+
+@pytest.fixture
+def sample_photos(tmp_path: Path) -> Path:
+    """Eight unlabelled images from the repository's own sample data, in one flat folder."""
+    folder = tmp_path / "practice"
+    folder.mkdir()
+    for cls in ("bottle", "can", "carton", "jar"):
+        for source in sorted((REPO / "sample_data" / "fridge4" / cls).glob("*.jpg"))[:2]:
+            shutil.copy(source, folder / source.name)
+    return folder
+
+
+def test_an_excluded_image_is_never_trained_on_nor_offered_again(sample_photos: Path):
+    store = AnnotationStore.open(sample_photos, classes=["bottle", "can"])
+    first, second = store.images[:2]
+    store.set_labels(first, ["bottle"])
+    store.exclude(first)
+    assert store.status(first) == EXCLUDED and store.labels_of(first) == ()
+    assert store.next_todo() == second, "an excluded image is not 'to do'"
+    store.set_labels(second, ["can"])
+    assert csv_labels(sample_photos) == {second: ("can",)}, "not in the CSV: not trained on"
+
+    reopened = AnnotationStore.open(sample_photos)
+    assert reopened.excluded() == [first]
+    reopened.undo()  # the label of `second`
+    reopened.undo()  # the exclusion: its label comes back
+    assert reopened.status(first) == "labelled" and reopened.labels_of(first) == ("bottle",)
+
+
+TUTORIAL_FILE = ("IM_FILENAME\tEXCLUDE\tLABELS\n"
+                 "{0}\tFalse\tcan\n"
+                 "{1}\tTrue\t\n"
+                 "{2}\tFalse\tcan,jar\n"
+                 "not_here.jpg\tFalse\tjar\n"
+                 "{3}\tmaybe\tcan\n")
+
+
+def test_the_tutorials_annotation_file_imports_labels_and_exclusions_as_one_step(
+        sample_photos: Path, tmp_path: Path):
+    store = AnnotationStore.open(sample_photos)
+    names = store.images
+    source = tmp_path / "cvbp_ic_annotation.txt"
+    source.write_text(TUTORIAL_FILE.format(*names))
+    assert store.import_labels(source) == 3
+    assert store.labels_of(names[0]) == ("can",)
+    assert store.excluded() == [names[1]]
+    assert store.labels_of(names[2]) == ("can", "jar") and store.multi_label
+    assert store.status(names[3]) == "todo", "an unreadable row changes nothing"
+    reasons = dict(store.problems)
+    assert "not_here.jpg" in reasons and "line 6" in reasons
+    store.undo()
+    assert store.progress()[0] == 0 and store.excluded() == []
+
+
+def test_export_to_the_tutorials_format_reads_back_the_same(sample_photos: Path,
+                                                           tmp_path: Path):
+    store = AnnotationStore.open(sample_photos, multi_label=True)
+    names = store.images
+    store.set_labels(names[0], ["can", "jar"])
+    store.exclude(names[1])
+    store.set_labels(names[2], ["bottle"])
+    target = store.export_tutorial(tmp_path / "annotations.txt")
+    assert target.read_text().splitlines() == [
+        "IM_FILENAME\tEXCLUDE\tLABELS", f"{names[0]}\tFalse\tcan,jar", f"{names[1]}\tTrue\t",
+        f"{names[2]}\tFalse\tbottle"]
+    rows, problems = read_tutorial_annotations(target)
+    assert rows == [(names[0], False, ("can", "jar")), (names[1], True, ()),
+                    (names[2], False, ("bottle",))] and not problems
+
+
+def test_a_tutorial_file_with_a_bad_label_imports_nothing_and_says_where(
+        sample_photos: Path, tmp_path: Path):
+    store = AnnotationStore.open(sample_photos)
+    source = tmp_path / "annotations.txt"
+    source.write_text(f"IM_FILENAME\tEXCLUDE\tLABELS\n{store.images[0]}\tFalse\tcan\n"
+                      f"{store.images[1]}\tFalse\torange juice\n")
+    with pytest.raises(DatasetError, match=r"line 3.*cannot hold spaces"):
+        store.import_labels(source)
+    assert store.progress()[0] == 0 and not (sample_photos / "labels.csv").exists()
+    source.write_text("filename\texclude\n")
+    with pytest.raises(DatasetError, match="header"):
+        read_tutorial_annotations(source)

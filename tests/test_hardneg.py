@@ -128,3 +128,32 @@ def test_scoring_from_cached_features_is_what_the_saved_network_computes(mined):
     network = Predictor.from_network(miner.result.network, miner.result.meta)
     direct = network.predict_proba([load_image(p) for p in paths])
     np.testing.assert_allclose(miner.score(paths), direct, atol=1e-4)
+
+
+def test_every_round_has_a_confusion_matrix_with_a_none_of_these_row(mined):
+    miner, before, after, _ = mined
+    for outcome in (before, after):
+        labels, matrix = outcome.confusion_labels, np.array(outcome.confusion)
+        assert labels == ["juice", "milk", "soda", "water", NONE_CLASS]
+        held = len(miner.negatives.holdout)
+        assert matrix[-1].sum() == held, "the last row is the held-out negatives"
+        assert matrix[-1, :-1].sum() / held == pytest.approx(outcome.fp_rate)
+        positives = matrix[:-1]
+        assert positives.sum() == len(miner.valid_idx)
+        assert np.trace(positives) / positives.sum() == pytest.approx(
+            outcome.positive_accuracy)
+
+
+def test_round_0_can_start_with_a_few_seeded_negatives_like_the_tutorial(
+        groceries4, negatives, mined):
+    _, unseeded, _, _ = mined
+    miner = HardNegativeMiner(load_dataset(groceries4), negatives, CONFIG, seed_negatives=10)
+    again = HardNegativeMiner(load_dataset(groceries4), negatives, CONFIG, seed_negatives=10)
+    assert miner.confirmed == again.confirmed and len(miner.confirmed) == 10
+    assert set(miner.confirmed) <= set(miner.negatives.pool)
+    first = miner.fit_round()
+    assert first.round == 0 and first.n_negatives == 10
+    assert NONE_CLASS in miner.classes()
+    assert first.fp_rate < unseeded.fp_rate, "round 0 already rejects some negatives"
+    assert first.positive_accuracy >= unseeded.positive_accuracy - 0.05
+    assert not {c.path for c in miner.candidates(50)} & set(miner.confirmed)

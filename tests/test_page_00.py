@@ -8,6 +8,7 @@ stream itself is tested in a real browser (tests/test_webrtc_browser.py).
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,8 @@ import pytest
 from PIL import Image
 from skimage import data as skdata
 from streamlit.testing.v1 import AppTest
+
+from cvlib.captures import list_captures
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE = "pages/00_Live_scoring.py"
@@ -43,11 +46,22 @@ def assert_no_error(app: AppTest) -> None:
     assert not app.error, [e.value for e in app.error]
 
 
-def top_label(app: AppTest) -> str:
-    """The bold top-1 label the page writes next to the bar chart."""
-    shown = [m.value for m in app.markdown if m.value.startswith("**") and " · " in m.value]
-    assert shown, "no scores shown"
+TABS = {"stream": 0, "snapshot": 1, "upload": 2, "examples": 3}
+
+
+def top_label(app: AppTest, tab: str) -> str:
+    """The bold top-1 label the page writes next to the bar chart, in one tab."""
+    shown = [m.value for m in app.tabs[TABS[tab]].markdown
+             if m.value.startswith("**") and " · " in m.value]
+    assert shown, f"no scores shown in the {tab} tab"
     return shown[-1].split("**")[1]
+
+
+def timing(app: AppTest, tab: str) -> str:
+    """The caption saying how long scoring (and Grad-CAM) took, in one tab."""
+    found = [c.value for c in app.tabs[TABS[tab]].caption if c.value.startswith("Scored in")]
+    assert found, f"no timing shown in the {tab} tab"
+    return found[-1]
 
 
 def test_page_teaches_and_offers_stream_snapshot_and_upload():
@@ -67,8 +81,9 @@ def test_snapshot_of_a_cat_is_a_cat_with_its_grad_cam():
                                                     "image/jpeg"))
     app.run()
     assert_no_error(app)
-    label = top_label(app)
+    label = top_label(app, "snapshot")
     assert label in CATS
+    assert re.match(r"Scored in \d+ ms \(ONNX Runtime\) · Grad-CAM \d+ ms", timing(app, "snapshot"))
     captions = [c for img in app.image for c in img.captions]
     assert f"Grad-CAM for “{label}”: red = strongest evidence" in captions
 
@@ -80,7 +95,8 @@ def test_uploaded_espresso_on_pytorch_engine_is_espresso():
                                                    "image/png"))
     app.run()
     assert_no_error(app)
-    assert top_label(app) == "espresso"
+    assert top_label(app, "upload") == "espresso"
+    assert re.match(r"Scored in \d+ ms \(PyTorch\)", timing(app, "upload"))
 
 
 @pytest.fixture()
@@ -102,7 +118,7 @@ def test_a_saved_model_scores_a_groceries_photo(saved_model, groceries4):
                                                    "image/jpeg"))
     app.run()
     assert_no_error(app)
-    assert top_label(app) == "milk"
+    assert top_label(app, "upload") == "milk"
 
 
 def _png(pixels: np.ndarray) -> bytes:
@@ -111,3 +127,42 @@ def _png(pixels: np.ndarray) -> bytes:
     Image.fromarray(pixels).save(buffer, format="PNG")
     return buffer.getvalue()
 
+
+
+def test_a_learner_without_a_camera_scores_the_bundled_example_photos():
+    app = open_page()
+    assert_no_error(app)
+    assert app.selectbox(key="p00:example").value is None, "nothing scored until chosen"
+    app.selectbox(key="p00:example").set_value("Chelsea the cat").run()
+    assert_no_error(app)
+    assert top_label(app, "examples") in CATS
+    assert timing(app, "examples").startswith("Scored in")
+    app.selectbox(key="p00:example").set_value("A cup of espresso").run()
+    assert_no_error(app)
+    assert top_label(app, "examples") == "espresso"
+
+
+def test_snapshots_are_kept_once_in_the_captures_folder_that_page_12_mines():
+    app = open_page()
+    before = set(list_captures())
+    shot = jpeg(skdata.rocket())
+    app.camera_input(key="p00:snapshot").set_value(("shot.jpg", shot, "image/jpeg")).run()
+    app.run()  # the same snapshot on a rerun is not stored again
+    assert_no_error(app)
+    kept = set(list_captures()) - before
+    assert len(kept) == 1
+    assert any(f"Kept as `{next(iter(kept)).name}`" in c.value for c in app.caption)
+
+    app.toggle(key="p00:keep").set_value(False).run()
+    app.camera_input(key="p00:snapshot").set_value(("two.jpg", jpeg(skdata.astronaut()),
+                                                    "image/jpeg")).run()
+    assert set(list_captures()) - before == kept, "nothing kept with the toggle off"
+
+    page12 = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    page12.switch_page("pages/12_Hard_negatives.py")
+    page12.run()
+    sources = page12.radio(key="p12:neg-source")
+    assert "Webcam captures (page 00)" in sources.options
+    sources.set_value("Webcam captures (page 00)").run()
+    assert not page12.exception and not page12.error
+    assert any("negative images" in c.value for c in page12.caption)

@@ -88,7 +88,10 @@ def test_a_saved_model_suggests_labels_and_one_key_accepts_them(
     models = Path(os.environ["CVLIB_HOME"]) / "models"
     shutil.copytree(trained_model_dir, models / "groceries-helper", dirs_exist_ok=True)
     app = open_folder(folder)
+    app.text_input(key="p10:new-class").input(", ".join(CLASSES))
+    next(b for b in app.button if "Add" in b.label).click().run()
     app.selectbox(key="p10:model").set_value(str(models / "groceries-helper")).run()
+    assert not app.warning, "a model of the annotation's own classes is not flagged"
     assert not app.exception, app.exception
     suggestion = next(m.value for m in app.markdown if m.value.startswith("**Model suggests"))
     first = sorted(folder.glob("*.jpg"))[0].name  # juice0xxx.jpg sorts first
@@ -99,3 +102,78 @@ def test_a_saved_model_suggests_labels_and_one_key_accepts_them(
     assert progress_text(app).startswith("1 of 8 images labelled")
     items, _ = read_labels_csv(folder / "labels.csv")
     assert [(item.path.name, item.labels) for item in items] == [(first, ("juice",))]
+
+
+def digests(paths) -> set[str]:
+    """Content hashes of some files (names aside)."""
+    import hashlib
+
+    return {hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+
+
+def test_practice_photos_show_one_product_each_in_the_default_single_label_mode():
+    app = open_page()
+    assert app.radio(key="p10:source").value.startswith("Sample photos: one product each")
+    assert app.toggle(key="p10:multi").value is False
+    practice = Path(os.environ["CVLIB_HOME"]) / "annotation-sets" / "fridge-practice-single"
+    assert digests(practice.glob("*.jpg")) == digests((REPO / "sample_data" / "fridge4")
+                                                      .rglob("*.jpg"))
+    assert not any(c in p.name for p in practice.glob("*.jpg")
+                   for c in ("bottle", "can", "carton", "jar")), "names give no answer"
+    app.radio(key="p10:source").set_value(
+        "Sample shelves: several products (multi-label practice)").run()
+    assert app.toggle(key="p10:multi").value is True
+
+
+def test_the_start_box_names_no_workshop_preset_that_does_not_exist():
+    app = open_page()
+    app.radio(key="p10:source").set_value("A folder on this machine").run()
+    shown = " ".join(i.value for i in app.info)
+    assert "sample photos" in shown and "preset" not in shown.lower()
+
+
+def test_an_excluded_image_leaves_the_csv_and_the_tutorial_file_round_trips(tmp_path: Path):
+    app = open_page()
+    app.text_input(key="p10:new-class").input("bottle, can, carton, jar")
+    next(b for b in app.button if "Add" in b.label).click().run()
+    app.button(key="p10:class-0").click().run()
+    app.button(key="p10:exclude").click().run()
+    assert not app.exception, app.exception
+    assert "1 of 120 images labelled · 0 skipped · 1 excluded · image 3" in progress_text(app)
+    app.selectbox(key="p10:grid-filter").set_value("excluded").run()
+    assert [c.value for c in app.caption if c.value.endswith(": excluded")] == [
+        "photo_002.jpg: excluded"]
+
+    app.radio(key="p10:export-kind").set_value("Tutorial annotation file (tab-separated)")
+    app.text_input(key="p10:export-path").input(str(tmp_path / "cvbp.txt"))
+    app.button(key="p10:export").click().run()
+    lines = (tmp_path / "cvbp.txt").read_text().splitlines()
+    assert lines == ["IM_FILENAME\tEXCLUDE\tLABELS", "photo_001.jpg\tFalse\tbottle",
+                     "photo_002.jpg\tTrue\t"]
+
+    (tmp_path / "cvbp.txt").write_text("\n".join([*lines, "photo_003.jpg\tFalse\tjar"]))
+    app.text_input(key="p10:import-path").input(str(tmp_path / "cvbp.txt"))
+    app.button(key="p10:import").click().run()
+    assert any("Imported labels for 3 image(s)" in s.value for s in app.success)
+    assert progress_text(app).startswith("2 of 120 images labelled · 0 skipped · 1 excluded")
+
+
+def test_a_model_trained_on_other_classes_is_flagged_and_accept_adds_no_class(
+        trained_model_dir: Path):
+    models = Path(os.environ["CVLIB_HOME"]) / "models"
+    shutil.copytree(trained_model_dir, models / "groceries-helper", dirs_exist_ok=True)
+    app = open_page()  # the practice photos: bottle, can, carton, jar
+    app.text_input(key="p10:new-class").input("bottle, can, carton, jar")
+    next(b for b in app.button if "Add" in b.label).click().run()
+    picker = app.selectbox(key="p10:model")
+    assert picker.format_func(str(models / "groceries-helper")).endswith(
+        "(juice, milk, soda, water) · ⚠ other classes")
+    picker.set_value(str(models / "groceries-helper")).run()
+    assert any("was trained on juice, milk, soda, water" in w.value for w in app.warning)
+    accept = app.button(key="p10:accept")
+    assert accept.disabled
+    assert any("is not a class of this annotation" in c.value for c in app.caption)
+    assert [b.label for b in app.button if b.key.startswith("p10:class-")] == [
+        "1 · bottle", "2 · can", "3 · carton", "4 · jar"]
+    app.button(key="p10:add-model-classes").click().run()
+    assert not app.button(key="p10:accept").disabled, "the user added the classes"

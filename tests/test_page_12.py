@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.apptest_helpers import open_page, run_until
 
 PAGE = "pages/12_Hard_negatives.py"
@@ -13,6 +15,16 @@ def rounds_shown(at) -> int:
     return len(tables[0]) if tables else 0
 
 
+def charts(at) -> list[dict]:
+    """Every Plotly figure on the page, as its JSON."""
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def confusion_tabs(at) -> list[str]:
+    """The labels of the per-round confusion-matrix tabs."""
+    return [t.label for t in at.tabs if t.label.startswith("Round ")]
+
+
 def test_a_round_of_mining_on_the_sample_data_adds_reviewed_negatives():
     at = open_page(PAGE)
     assert not at.exception
@@ -21,6 +33,7 @@ def test_a_round_of_mining_on_the_sample_data_adds_reviewed_negatives():
     at.button(key="p12:start").click().run()
     run_until(at, lambda a: rounds_shown(a) == 1)
     assert not at.exception and not at.error
+    assert confusion_tabs(at) == ["Round 0"]
     boxes = [c for c in at.checkbox if c.key.startswith("p12:review:0:")]
     assert len(boxes) == 10 and all(c.value for c in boxes)
     boxes[0].uncheck().run()
@@ -29,5 +42,8 @@ def test_a_round_of_mining_on_the_sample_data_adds_reviewed_negatives():
     run_until(at, lambda a: rounds_shown(a) == 2)
     assert not at.exception and not at.error
     table = next(df.value for df in at.dataframe if "fp_rate" in df.value.columns)
-    assert list(table["n_negatives"]) == [0, 9]
+    assert list(table["n_negatives"]) == [5, 14], "5 seeded before round 0, then 9 more"
+    assert confusion_tabs(at) == ["Round 1", "Round 0"]
+    rows = [fig["data"][0]["y"] for fig in charts(at) if fig["data"][0]["type"] == "heatmap"]
+    assert rows and all(r[-1] == "none of these" for r in rows), "the background row shown"
     assert any(c.key.startswith("p12:review:1:") for c in at.checkbox)

@@ -207,3 +207,23 @@ def test_a_wrong_ice_setting_is_a_clear_error(env):
 ])
 def test_camera_needs_a_secure_context(url, secure):
     assert is_secure_context(url) is secure
+
+
+def test_the_frame_on_screen_can_be_kept_as_a_capture(tmp_path: Path):
+    """Page 00's "Keep this frame" saves the newest frame the camera sent, unchanged."""
+    from cvlib.captures import list_captures, save_capture
+    from cvlib.inference import Predictor
+
+    scorer = LatestFrameScorer(Predictor.pretrained("efficientnet_lite0", "onnx"))
+    try:
+        assert scorer.newest_frame() is None
+        first = np.zeros((48, 64, 3), np.uint8)
+        second = np.full((48, 64, 3), 180, np.uint8)
+        scorer.annotate(first)
+        scorer.annotate(second)
+        assert scorer.newest_frame() is second
+        kept = save_capture(scorer.newest_frame(), tmp_path)
+        assert list_captures(tmp_path) == [kept]
+        assert np.asarray(Image.open(kept)).mean() == pytest.approx(180, abs=2)
+    finally:
+        scorer.close()

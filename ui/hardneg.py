@@ -8,10 +8,12 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
+from cvlib.captures import captures_dir, list_captures
 from cvlib.data import studio_home
-from cvlib.hardneg import Candidate, captures_dir, negative_images
+from cvlib.hardneg import Candidate, negative_images
 from cvlib.images import is_image_name, load_image, thumbnail
 from cvlib.persist import save_by_content
+from ui import plots
 from ui.common import REPO, key, show_error
 
 SAMPLE_NEGATIVES = REPO / "sample_data" / "fridge-negatives"
@@ -27,8 +29,7 @@ def save_uploaded_image(name: str, data: bytes) -> Path:
 def negatives_source(page: str) -> list[Path] | None:
     """Choose the negative images: the sample set, a folder, uploads, or webcam captures."""
     sources = ["Sample negatives", "A folder on this machine", "Upload images"]
-    captures = captures_dir()
-    if captures.is_dir() and any(captures.iterdir()):
+    if list_captures():
         sources.append("Webcam captures (page 00)")
     source = st.radio("Where are the negatives?", sources, horizontal=True,
                       key=key(page, "neg-source"))
@@ -36,7 +37,7 @@ def negatives_source(page: str) -> list[Path] | None:
         if source == "Sample negatives":
             return negative_images(SAMPLE_NEGATIVES)
         if source.startswith("Webcam"):
-            return negative_images(captures)
+            return negative_images(captures_dir())
         if source == "A folder on this machine":
             text = st.text_input("Folder of images that are none of your classes",
                                  key=key(page, "neg-folder"))
@@ -86,6 +87,28 @@ def rounds_figure(rounds: list[dict[str, Any]]) -> go.Figure:
         name="right answers on the positives' validation images",
         hovertemplate="round %{x}: %{y:.1%}<extra></extra>"))
     fig.update_layout(height=320, margin={"t": 30, "b": 30}, legend={"orientation": "h"},
-                      xaxis={"title": "round (0 = positives only)", "dtick": 1},
+                      xaxis={"title": "round (0 = the first training)", "dtick": 1},
                       yaxis={"title": "share", "range": [0, 1.02], "tickformat": ".0%"})
     return fig
+
+
+ROUND_DETAILS = ("false_positives", "confusion", "confusion_labels")
+"""Round fields too long for the table (shown as pictures instead)."""
+
+
+def rounds_table(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One short row per round for ``st.dataframe``."""
+    return [{k: v for k, v in r.items() if k not in ROUND_DETAILS} for r in rounds]
+
+
+def round_confusions(page: str, rounds: list[dict[str, Any]]) -> None:
+    """Each round's confusion matrix, in one tab per round (the newest open first).
+
+    The last row is the held-out negatives: what is not on its diagonal is a false
+    alarm; the last column is every "none of these" answer.
+    """
+    tabs = st.tabs([f"Round {r['round']}" for r in reversed(rounds)])
+    for tab, r in zip(tabs, reversed(rounds), strict=True):
+        with tab:
+            st.plotly_chart(plots.confusion_matrix(r["confusion"], r["confusion_labels"]),
+                            key=key(page, f"confusion:{r['round']}"))

@@ -7,11 +7,15 @@ them to Streamlit and ``streamlit-webrtc``.  Models are loaded once per server p
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
+from PIL import Image
 
+from cvlib.captures import list_captures, save_capture
 from cvlib.data import studio_home
 from cvlib.errors import StudioError
 from cvlib.explain import overlay_heatmap
@@ -35,6 +39,13 @@ UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif"]
 # time to decode, draw on and re-encode each frame.
 CAMERA_CONSTRAINTS = {"width": {"ideal": 640}, "height": {"ideal": 480},
                       "frameRate": {"ideal": 30}}
+EXAMPLES = {
+    "Chelsea the cat": "chelsea",
+    "A cup of espresso": "coffee",
+    "A rocket on its launch pad": "rocket",
+    "An astronaut (is that an ImageNet class?)": "astronaut",
+}
+"""Example photos for a learner without a camera: ``skimage.data`` functions, by label."""
 
 
 @dataclass(frozen=True)
@@ -98,17 +109,27 @@ def load_explainer(source: str) -> Any:
         return GradCam.load(source)
 
 
-def scored_image(page: str, name: str, photo, predictor, explainer) -> None:
-    """A snapshot or an upload: the photo with its Grad-CAM overlay beside the top-5 bars."""
-    from cvlib.images import load_image
+def example_photo(name: str) -> Image.Image:
+    """One of scikit-image's bundled photos (installed with the studio: works offline)."""
+    from skimage import data
+
+    return Image.fromarray(getattr(data, EXAMPLES[name])())
+
+
+def scored_image(page: str, name: str, image: Image.Image, predictor, explainer) -> None:
+    """A photo with its Grad-CAM overlay beside the top-5 bars, and what each step cost."""
     from cvlib.preprocess import top_k
 
-    image = load_image(photo.getvalue(), photo.name)
+    started = time.perf_counter()
     probs = predictor.predict_proba([image])[0]
+    score_ms = 1000 * (time.perf_counter() - started)
     pairs = top_k(probs, predictor.classes, min(5, len(predictor.classes)))
     left, right = st.columns([1, 1])
+    timing = f"Scored in {score_ms:.0f} ms ({ENGINE_LABELS[predictor.engine].split(' (')[0]})"
     if explainer is not None:
+        started = time.perf_counter()
         heatmap = explainer.heatmap(image, int(probs.argmax()))
+        timing += f" · Grad-CAM {1000 * (time.perf_counter() - started):.0f} ms"
         left.image(overlay_heatmap(image, heatmap, explainer.preprocessing),
                    caption=f"Grad-CAM for “{pairs[0][0]}”: red = strongest evidence",
                    width="stretch")
@@ -116,6 +137,26 @@ def scored_image(page: str, name: str, photo, predictor, explainer) -> None:
         left.image(image, width="stretch")
     right.markdown(f"**{pairs[0][0]}** · {pairs[0][1]:.1%}")
     right.plotly_chart(plots.top_k_bars(pairs), key=key(page, f"{name}-bars"))
+    right.caption(timing + ". The first image after a model is loaded is slower (warm-up); "
+                  "the live stream's figures are the steady pace.")
+
+
+def kept_note(path: Path) -> None:
+    """Where a capture went, and what it is for."""
+    st.caption(f"Kept as `{path.name}` in `{path.parent}` ({len(list_captures())} "
+               "captures): page 12 can mine them as images that are none of your classes.")
+
+
+def keep_capture(image: Image.Image) -> None:
+    """Save a snapshot to the captures folder and say so."""
+    kept_note(save_capture(image))
+
+
+def keep_newest_frame(page: str, scorer: LatestFrameScorer) -> None:
+    """Button callback: save the frame on screen (remembered, as the fragment refreshes)."""
+    frame = scorer.newest_frame()
+    if frame is not None:
+        st.session_state[key(page, "kept-frame")] = save_capture(frame)
 
 
 def session_scorer(page: str, predictor, explain) -> LatestFrameScorer:
@@ -176,11 +217,11 @@ def live_stream(page: str, scorer: LatestFrameScorer) -> None:
         media_stream_constraints={"video": CAMERA_CONSTRAINTS, "audio": False},
         video_frame_callback=frame_callback(scorer), async_processing=True)
     if context.state.playing:
-        stream_status(scorer)
+        stream_status(page, scorer)
 
 
 @st.fragment(run_every=1.0)
-def stream_status(scorer: LatestFrameScorer) -> None:
+def stream_status(page: str, scorer: LatestFrameScorer) -> None:
     """Refreshes every second while the stream plays: label, frame rate, delay, counts."""
     result, stats = scorer.latest(), scorer.stats()
     if scorer.error is not None:
@@ -193,6 +234,11 @@ def stream_status(scorer: LatestFrameScorer) -> None:
         f"Live prediction: **{result.label}** ({result.probability:.0%}) · "
         f"{stats.processed_fps:.1f} frames/s scored · {stats.delay_ms:.0f} ms delay · "
         f"{stats.processed} frames scored, {stats.dropped} skipped while busy")
+    st.button("💾 Keep this frame", key=key(page, "keep-frame"),
+              on_click=keep_newest_frame, args=(page, scorer),
+              help="Saves the picture on screen to the captures folder (page 12 mines it).")
+    if key(page, "kept-frame") in st.session_state:
+        kept_note(st.session_state[key(page, "kept-frame")])
 
 
 def camera_doctor() -> None:
