@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.common import guarded, key, next_step, page_header, session_owner
+from ui.common import guarded, key, next_step, page_header
 from ui.live import (
     UPLOAD_TYPES,
     camera_doctor,
@@ -18,8 +18,6 @@ from ui.live import (
 
 PAGE = "p00"
 
-st.set_page_config(page_title="00 Live scoring", page_icon="📷", layout="wide")
-session_owner()
 page_header("00 · Live scoring",
             "A network trained on ImageNet names what your camera sees, and shows where it "
             "looked.", "📷")

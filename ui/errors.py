@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 
 from ui import plots
-from ui.common import current_job, guarded, job_manager, key, session_owner
+from ui.common import current_job, guarded, key, start_job
 from ui.training import training_monitor
 
 TILES = 12
@@ -58,7 +58,7 @@ def predictions_panel(page: str, record: dict[str, Any]):
         def work(progress):
             return validation_predictions(record)
 
-        job_manager().submit(job, work, owner=session_owner())
+        start_job(job, work, what="predicting the validation images")
     return training_monitor(job) if current_job(job) is not None else None
 
 
@@ -230,7 +230,7 @@ def retrain_panel(page: str, record: dict[str, Any], before: dict[str, Any]) -> 
     """Retrain with the run's settings on the fixed data; matrices before and after."""
     job = f"retrain-{page}-{record['id']}"
     if st.button("🔁 Retrain on the fixed data", key=key(page, "retrain")):
-        job_manager().submit(job, _retrain_work(record), owner=session_owner())
+        start_job(job, _retrain_work(record), what="retraining on the fixed data")
     if current_job(job) is None:
         return
     after = training_monitor(job)
@@ -328,7 +328,7 @@ def rerun_panel(page: str, trainings: dict[str, dict[str, Any]]) -> None:
         def work(progress):
             return rerun(trainings[chosen], progress=progress)[1]
 
-        job_manager().submit(job, work, owner=session_owner())
+        start_job(job, work, what="re-running the training")
     if current_job(job) is None:
         return
     new = training_monitor(job)
