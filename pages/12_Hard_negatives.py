@@ -16,7 +16,8 @@ from ui.common import (
 )
 from ui.datasets import dataset_picker
 from ui.hardneg import negatives_source, review_grid, rounds_figure
-from ui.training import save_model_form, training_settings
+from ui.models import save_model_form
+from ui.training import training_settings
 
 PAGE = "p12"
 JOB = "hardneg-p12"

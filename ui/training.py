@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from cvlib.data import Dataset, studio_home
+from cvlib.data import Dataset
 from cvlib.registry import get_spec, list_models
 from ui import plots
 from ui.common import (
@@ -23,6 +23,7 @@ from ui.common import (
     results_context,
     start_job,
 )
+from ui.models import save_model_form
 
 IMAGE_SIZES = [160, 192, 224, 240, 260, 288, 320, 384]
 MODE_HELP = (
@@ -198,22 +199,6 @@ def try_an_image(page: str, result) -> None:
     left.image(image, width="stretch")
     right.plotly_chart(plots.top_k_bars(predictor.top_k(image, k=min(5, len(predictor.classes)))),
                        key=key(page, "try-bars"))
-
-
-def save_model_form(page: str, result) -> None:
-    """Save the trained model folder under the studio home."""
-    default = f"{result.meta['architecture']}-{result.meta['training']['mode']}"
-    with st.form(key(page, "save")):
-        name = st.text_input("Model name", default)
-        if st.form_submit_button("💾 Save model"):
-            from cvlib.persist import safe_name
-            from cvlib.runs import attach_model
-
-            folder = studio_home() / "models" / safe_name(name)
-            result.save(folder)
-            if "run_id" in result.meta:
-                attach_model(result.meta["run_id"], folder)
-            st.success(f"Saved to `{folder}` (weights as safetensors, settings as JSON).")
 
 
 def lr_finder_panel(page: str, dataset: Dataset, config) -> None:
