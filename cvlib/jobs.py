@@ -36,6 +36,7 @@ class Job:
     error: str | None = None
     detail: str | None = None
     finished: float | None = None
+    context: Any = None
     thread: threading.Thread | None = field(default=None, repr=False)
 
     @property
@@ -66,9 +67,16 @@ class JobManager:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
-    def submit(self, name: str, work: Callable[[Progress], Any], *, owner: str = "") -> Job:
-        """Run ``work(progress)`` in the background and return its :class:`Job` at once."""
-        job = Job(id=uuid.uuid4().hex[:12], name=name, owner=owner)
+    def submit(self, name: str, work: Callable[[Progress], Any], *, owner: str = "",
+               stage: str = "starting", context: Any = None) -> Job:
+        """Run ``work(progress)`` in the background and return its :class:`Job` at once.
+
+        ``stage`` is what the job says it is doing until the work reports its own stage
+        (never an unexplained "waiting"); ``context`` records what the job was started on
+        (the data, the settings), so a page can tell whether its result still applies.
+        """
+        job = Job(id=uuid.uuid4().hex[:12], name=name, owner=owner,
+                  progress=Progress(stage=stage), context=context)
         job.thread = threading.Thread(target=self._run, args=(job, work), daemon=True,
                                       name=f"job-{name}-{job.id}")
         with self._lock:

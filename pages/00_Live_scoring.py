@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cvlib.images import load_image
-from ui.common import guarded, key, next_step, page_header, session_owner
+from ui.common import guarded, key, next_step, page_header
 from ui.live import (
     EXAMPLES,
     UPLOAD_TYPES,
@@ -22,8 +22,6 @@ from ui.live import (
 
 PAGE = "p00"
 
-st.set_page_config(page_title="00 Live scoring", page_icon="📷", layout="wide")
-session_owner()
 page_header("00 · Live scoring",
             "A network trained on ImageNet names what your camera sees, and shows where it "
             "looked.", "📷")

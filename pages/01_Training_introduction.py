@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.common import guarded, next_step, page_header, session_owner
+from ui.common import guarded, next_step, page_header, results_context
 from ui.datasets import dataset_picker, dataset_summary, sample_grid
 from ui.health import health_gate
 from ui.training import (
@@ -18,8 +18,6 @@ from ui.training import (
 PAGE = "p01"
 JOB = "train-p01"
 
-st.set_page_config(page_title="01 Training introduction", page_icon="🎓", layout="wide")
-session_owner()
 page_header("01 · Training introduction",
             "Teach a network your own classes, and measure honestly how well it learned.",
             "🎓")
@@ -38,7 +36,7 @@ st.markdown(
     "sets aside a fifth of the photos of every class as the **validation set**: the model "
     "never learns from them, so its accuracy on them says how it will do on new photos."
 )
-dataset = dataset_picker(PAGE, kind="single")
+dataset = dataset_picker(kind="single")
 if dataset is not None:
     guarded(dataset_summary)(dataset)
     guarded(health_gate)(PAGE, dataset)
@@ -61,7 +59,7 @@ if dataset is not None:
     st.header("3 · Train")
     if st.button("▶ Train", type="primary", key="p01-train"):
         start_training(JOB, dataset, config)
-    result = training_monitor(JOB)
+    result = training_monitor(JOB, context=results_context(dataset, config))
 
     if result is not None:
         st.header("4 · Results")

@@ -6,7 +6,7 @@ import streamlit as st
 
 from cvlib.data import load_dataset
 from cvlib.train_config import with_overrides
-from ui.common import guarded, key, next_step, page_header, session_owner, show_error
+from ui.common import guarded, key, next_step, page_header, show_error
 from ui.datasets import dataset_picker, dataset_summary, sample_grid
 from ui.health import health_gate
 from ui.multilabel import (
@@ -23,8 +23,6 @@ from ui.training import start_training, training_monitor, training_settings
 PAGE = "p02"
 JOB = "train-p02"
 
-st.set_page_config(page_title="02 Multi-label", page_icon="🏷️", layout="wide")
-session_owner()
 page_header("02 · Multi-label classification",
             "Photos with several things in them: one yes/no question per class, and a "
             "threshold that decides.", "🏷️")
@@ -49,7 +47,7 @@ st.markdown(
     "label your own photos. The validation split is stratified per label, so each "
     "label keeps about a fifth of its images aside."
 )
-dataset = dataset_picker(PAGE, kind="multi")
+dataset = dataset_picker(kind="multi")
 if dataset is not None and not dataset.multi_label:
     st.info("Every image here has a single label. You can still train a multi-label "
             "model on it: it then learns to answer 'none of these' too.")

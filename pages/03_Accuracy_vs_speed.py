@@ -5,7 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from cvlib.presets import PRESETS, WORKSHOP_PRESETS
-from ui.common import guarded, job_manager, job_monitor, key, next_step, page_header, session_owner
+from ui.common import (
+    guarded,
+    job_monitor,
+    key,
+    next_step,
+    page_header,
+    start_job,
+)
 from ui.datasets import dataset_picker, dataset_summary
 from ui.health import health_gate
 from ui.plots import accuracy_vs_latency
@@ -13,8 +20,6 @@ from ui.plots import accuracy_vs_latency
 PAGE = "p03"
 JOB = "compare-p03"
 
-st.set_page_config(page_title="03 Accuracy vs speed", page_icon="⚖️", layout="wide")
-session_owner()
 page_header("03 · Accuracy vs speed",
             "Choose the model that fits your machine: train a few, time them here, compare.",
             "⚖️")
@@ -31,7 +36,7 @@ st.markdown(
 )
 
 st.header("1 · The data")
-dataset = dataset_picker(PAGE, kind="single")
+dataset = dataset_picker(kind="single")
 
 if dataset is not None:
     guarded(dataset_summary)(dataset)
@@ -62,7 +67,7 @@ if dataset is not None:
         def work(progress):
             return compare_presets(dataset, chosen, mode=mode, onnx=onnx, progress=progress)
 
-        job_manager().submit(JOB, work, owner=session_owner())
+        start_job(JOB, work, what="training and timing the presets")
     reports = job_monitor(JOB, live=lambda snap: st.dataframe(snap["history"]))
 
     if reports:

@@ -14,12 +14,10 @@ from ui.annotate import (
     setup_panel,
     show_message,
 )
-from ui.common import guarded, next_step, page_header, session_owner
+from ui.common import guarded, next_step, page_header
 
 PAGE = "p10"
 
-st.set_page_config(page_title="10 Annotation", page_icon="✏️", layout="wide")
-session_owner()
 page_header("10 · Annotation",
             "Turn a folder of unlabelled photos into training data: one image at a time, "
             "from the keyboard, with a model's suggestions.", "✏️")

@@ -7,7 +7,14 @@ from pathlib import Path
 import streamlit as st
 
 from cvlib.sweep import Grid, best_setting, to_csv
-from ui.common import guarded, job_manager, job_monitor, key, next_step, page_header, session_owner
+from ui.common import (
+    guarded,
+    job_monitor,
+    key,
+    next_step,
+    page_header,
+    start_job,
+)
 from ui.datasets import dataset_picker
 from ui.sweep import grid_editor, heatmap_panel, quick_notice, results_table
 from ui.training import results_panel, start_training, training_monitor
@@ -16,8 +23,6 @@ PAGE = "p11"
 JOB = "sweep-p11"
 TRAIN_JOB = "train-p11"
 
-st.set_page_config(page_title="11 Hyperparameters", page_icon="🎛️", layout="wide")
-session_owner()
 page_header("11 · Hyperparameters",
             "Try every combination of a few settings, and see which ones actually matter.",
             "🎛️")
@@ -34,7 +39,7 @@ st.markdown(
 )
 
 st.header("1 · The data")
-dataset = dataset_picker(PAGE, kind="single")
+dataset = dataset_picker(kind="single")
 extra = st.text_area("More datasets to sweep over (optional, one folder per line)",
                      key=key(PAGE, "extra"),
                      help="The same grid runs on each; heatmaps average over them, and "
@@ -78,7 +83,7 @@ if dataset is not None:
             def work(progress):
                 return run_sweep(grid, progress=progress)
 
-            job_manager().submit(JOB, work, owner=session_owner())
+            start_job(JOB, work, what="running the grid")
         result = job_monitor(JOB, live=lambda snap: st.dataframe(snap["history"],
                                                                  height=200))
 

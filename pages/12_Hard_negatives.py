@@ -5,7 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from cvlib.hardneg import NONE_CLASS
-from ui.common import guarded, job_manager, job_monitor, key, next_step, page_header, session_owner
+from ui.common import (
+    guarded,
+    job_monitor,
+    key,
+    next_step,
+    page_header,
+    results_context,
+    start_job,
+)
 from ui.datasets import dataset_picker
 from ui.hardneg import (
     negatives_source,
@@ -14,13 +22,12 @@ from ui.hardneg import (
     rounds_figure,
     rounds_table,
 )
-from ui.training import save_model_form, training_settings
+from ui.models import save_model_form
+from ui.training import training_settings
 
 PAGE = "p12"
 JOB = "hardneg-p12"
 
-st.set_page_config(page_title="12 Hard negatives", page_icon="🚫", layout="wide")
-session_owner()
 page_header("12 · Hard negatives",
             "Stop false alarms: teach the model what is none of your classes.", "🚫")
 
@@ -41,7 +48,7 @@ st.markdown(
 )
 
 st.header("1 · Your classes")
-dataset = dataset_picker(PAGE, kind="single")
+dataset = dataset_picker(kind="single")
 st.header("2 · Images that are none of them")
 negatives = negatives_source(PAGE)
 
@@ -79,8 +86,9 @@ if dataset is not None and negatives:
     st.header("4 · Rounds")
     if st.button("▶ Round 0: train on your classes and the first negatives", type="primary",
                  key=key(PAGE, "start"), help="Starts over with the settings above."):
-        job_manager().submit(JOB, first_round, owner=session_owner())
-    state = job_monitor(JOB)
+        start_job(JOB, first_round, what="round 0, training on your classes",
+                  context=results_context(dataset, config))
+    state = job_monitor(JOB, context=results_context(dataset, config))
 
     if state is not None:
         miner = state["miner"]
@@ -115,8 +123,9 @@ if dataset is not None and negatives:
                 return {"miner": miner, "candidates": miner.candidates(per_round)}
 
             if st.button(f"➕ Add {len(confirmed)} negatives and retrain",
-                         key=key(PAGE, f"next:{last.round}"), disabled=not confirmed):
-                job_manager().submit(JOB, next_round, owner=session_owner())
+                         key=key(PAGE, "next"), disabled=not confirmed):
+                start_job(JOB, next_round, what=f"round {last.round + 1}, retraining",
+                          context=results_context(dataset, config))
         else:
             st.info("The pool is used up: add more negative images to mine further.")
         if miner.strategy == "threshold":

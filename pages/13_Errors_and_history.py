@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cvlib.data import load_dataset
-from ui.common import guarded, next_step, page_header, session_owner
+from ui.common import guarded, next_step, page_header
 from ui.errors import (
     chosen_indices,
     confusion_picker,
@@ -19,8 +19,6 @@ from ui.errors import (
 
 PAGE = "p13"
 
-st.set_page_config(page_title="13 Errors and history", page_icon="🔬", layout="wide")
-session_owner()
 page_header("13 · Errors and history",
             "See why a model fails, fix the data where it fails, retrain, and compare runs.",
             "🔬")

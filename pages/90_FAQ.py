@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
-from ui.common import REPO, key, next_step, page_header, session_owner
+from ui.common import REPO, available_pages, key, next_step, page_header, page_number
 
 PAGE = "p90"
 
@@ -24,8 +26,14 @@ def matching(sections: list[tuple[str, str]], query: str) -> list[tuple[str, str
     return [s for s in sections if all(w in (s[0] + " " + s[1]).lower() for w in words)]
 
 
-st.set_page_config(page_title="FAQ", page_icon="❓", layout="wide")
-session_owner()
+def pages_mentioned(answer: str) -> list[tuple[str, str]]:
+    """``(file, title)`` of every tutorial page an answer names ("page 01", "Page 13"), in
+    the order it names them, so each reference becomes a link."""
+    by_number = {page_number(file): (file, title) for file, title, _ in available_pages()}
+    numbers = dict.fromkeys(re.findall(r"\b[Pp]ages? (\d\d)\b", answer))
+    return [by_number[n] for n in numbers if n in by_number]
+
+
 page_header("FAQ", "Answers to the questions learners ask most, for this studio.", "❓")
 st.markdown("The same text is `FAQ.md` in the repository. Type a few words to filter it; "
             "each answer names the page where you can try it.")
@@ -39,6 +47,8 @@ if not found:
 for question, answer in found:
     with st.expander(question, expanded=bool(query.strip())):
         st.markdown(answer)
+        for file, title in pages_mentioned(answer):
+            st.page_link(file, label=f"Open {title}", icon="➡️")
 
 next_step("pages/90_FAQ.py", [
     "Go back to the map on the home page and pick the stage you need next.",

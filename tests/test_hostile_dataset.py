@@ -174,8 +174,8 @@ def open_page_01() -> AppTest:
 
 def upload_zip(app: AppTest, data: bytes, name: str) -> AppTest:
     """Choose "Upload a zip" and upload ``data`` under the file name ``name``."""
-    app.radio(key="p01:source").set_value("Upload a zip").run()
-    app.file_uploader(key="p01:upload").upload(name, data, "application/zip")
+    app.radio(key="tutorial:single-source").set_value("Upload a zip").run()
+    app.file_uploader(key="tutorial:single-upload").upload(name, data, "application/zip")
     return app.run()
 
 
@@ -217,13 +217,14 @@ def test_a_file_that_is_not_a_zip_is_refused_with_a_message():
     assert "not a zip file, or the archive is corrupt" in error.value
 
 
-def test_a_dataset_with_one_class_is_explained_before_training(groceries4):
-    only_milk = make_zip(*[(f"milk/{p.name}", p.read_bytes())
-                           for p in sorted((groceries4 / "milk").glob("*.jpg"))[:3]])
+def test_a_dataset_with_one_class_is_explained_before_training():
+    photos = sorted((REPO / "sample_data" / "fridge4" / "bottle").glob("*.jpg"))[:3]
+    only_milk = make_zip(*[(f"milk/{p.name}", p.read_bytes()) for p in photos])
     app = upload_zip(open_page_01(), only_milk, "milk.zip")
     assert not app.exception, app.exception
     (error,) = app.error
-    assert "only one class found ('milk')" in error.value
+    assert "only one class found ('milk') in milk.zip" in error.value  # its name, not a hash
+    assert str(studio_home()) not in error.value
     assert "at least two classes" in error.value
 
 

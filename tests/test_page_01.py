@@ -19,8 +19,8 @@ def test_page_renders_the_sample_data_summary_before_any_training():
 
 def test_quick_training_on_real_photos_shows_validation_results(groceries4):
     at = open_page(PAGE)
-    at.radio(key="p01:source").set_value("A folder on this machine").run()
-    at.text_input(key="p01:folder").set_value(str(groceries4)).run()
+    at.radio(key="tutorial:single-source").set_value("A folder on this machine").run()
+    at.text_input(key="tutorial:single-folder").set_value(str(groceries4)).run()
     at.toggle(key="p01:workshop").set_value(True).run()
     assert "efficientnet_lite0" in at.info[0].value
     at.button(key="p01-train").click().run()
@@ -34,7 +34,7 @@ def test_quick_training_on_real_photos_shows_validation_results(groceries4):
 
 def test_an_unknown_folder_gives_a_message_not_a_crash(tmp_path):
     at = open_page(PAGE)
-    at.radio(key="p01:source").set_value("A folder on this machine").run()
-    at.text_input(key="p01:folder").set_value(str(tmp_path / "missing")).run()
+    at.radio(key="tutorial:single-source").set_value("A folder on this machine").run()
+    at.text_input(key="tutorial:single-folder").set_value(str(tmp_path / "missing")).run()
     assert not at.exception
     assert at.error and "missing" in at.error[0].value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import sys
 import traceback
 import uuid
@@ -48,8 +49,22 @@ TUTORIAL: list[tuple[str, str, str]] = [
     ("pages/90_FAQ.py", "FAQ", "answers to the questions learners ask most"),
 ]
 
-REPO = Path(__file__).resolve().parent.parent
+# The four stages of the tutorial (and help): the sidebar sections and the home page's map.
+STAGES: list[tuple[str, str, tuple[str, ...]]] = [
+    ("👀 See", "what a trained network already recognises, live", ("00",)),
+    ("🎓 Train", "your own classes: single-label, multi-label, and the model that fits "
+                "your machine", ("01", "02", "03")),
+    ("🛠️ Improve", "the data and the settings: labelling, sweeps, negatives, and fixing the "
+                   "mistakes", ("10", "11", "12", "13")),
+    ("🚀 Deploy", "the model as a service, tested like one, trained in the cloud",
+     ("20", "21", "22", "23", "24")),
+    ("❓ Help", "answers to the questions learners ask most", ("90",)),
+]
+# The icon of each page (by its number), for the sidebar and the browser tab.
+ICONS = {"00": "📷", "01": "🎓", "02": "🏷️", "03": "⚖️", "10": "✏️", "11": "🎛️", "12": "🚫",
+         "13": "🔬", "20": "☁️", "21": "🚀", "22": "🧪", "23": "🧪", "24": "🧹", "90": "❓"}
 
+REPO = Path(__file__).resolve().parent.parent
 
 
 def log_to_server_console() -> None:
@@ -73,8 +88,62 @@ def available_pages() -> list[tuple[str, str, str]]:
     return [entry for entry in TUTORIAL if (REPO / entry[0]).is_file()]
 
 
+def page_number(file: str) -> str:
+    """The two-digit number of a tutorial page file (``pages/01_...py`` -> ``"01"``)."""
+    return file.removeprefix("pages/")[:2]
+
+
+def stage_pages(prefixes: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """The tutorial pages of one stage that exist in this checkout, in order."""
+    return [entry for entry in available_pages() if page_number(entry[0]) in prefixes]
+
+
+HOME_TITLE = "Home: start here"
+
+
+def ensure_frame() -> None:
+    """Run this page inside ``app.py``'s frame, even when it is a server's first request.
+
+    Streamlit still has its older way of making a multipage app, a ``pages/`` folder next to
+    the entry file, and on a server's first run (and in every ``AppTest`` run) it takes
+    that way: a page asked for by its URL runs alone, without ``app.py``, so without the
+    session, the kept choices and the navigation.  Once ``st.navigation`` has run the old
+    way is off; here a page that finds itself outside the frame switches it off the same
+    way and reruns, and the rerun goes through ``app.py`` to the same page (pages are
+    known by their URL path in both ways).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return
+    if not any(page.get("page_name") == HOME_TITLE
+               for page in ctx.pages_manager.get_pages().values()):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def navigation() -> Any:
+    """The app's frame: the home page, then every tutorial page grouped by stage.
+
+    Titles keep the page numbers ("01 Training introduction"), so the sidebar reads like
+    the tutorial's table of contents; URLs stay the file names without their number.
+    """
+    home = st.Page(str(REPO / "home.py"), title=HOME_TITLE, icon="🖼️", default=True)
+    sections: dict[str, list[Any]] = {"": [home]}
+    for stage, _, prefixes in STAGES:
+        pages = [st.Page(str(REPO / file), title=title, icon=ICONS.get(page_number(file)),
+                         url_path=Path(file).stem.split("_", 1)[1])
+                 for file, title, _ in stage_pages(prefixes)]
+        if pages:
+            sections[stage] = pages
+    return st.navigation(sections)
+
+
 def page_header(title: str, teaches: str, icon: str = "") -> None:
-    """Title and the one sentence saying what the page teaches."""
+    """Title and the one sentence saying what the page teaches (inside the app's frame)."""
+    ensure_frame()
     st.title(f"{icon} {title}".strip())
     st.caption(teaches)
 
@@ -92,9 +161,34 @@ def next_step(current_file: str, try_next: list[str]) -> None:
         st.page_link(nxt[0], label=f"Next: {nxt[1]} — {nxt[2]}", icon="➡️")
 
 
-def key(page: str, name: str) -> str:
-    """A session-state key namespaced by page, so pages never clash."""
-    return f"{page}:{name}"
+KEPT = "_kept_keys"
+
+
+def key(page: str, name: str, *, keep: bool = False) -> str:
+    """The one widget-key scheme: ``page:name``, namespaced by page so pages never clash.
+
+    ``keep=True`` marks a value widget (a choice, a toggle, a setting: never a button or an
+    uploader) whose value must survive leaving the page and coming back: Streamlit forgets
+    the state of widgets that a run does not draw, and :func:`keep_widget_values` (called
+    by ``app.py`` on every run) holds on to these.  Use ``page="tutorial"`` for a choice
+    shared by every page.
+    """
+    name = f"{page}:{name}"
+    if keep:
+        st.session_state.setdefault(KEPT, set()).add(name)
+    return name
+
+
+def keep_widget_values() -> None:
+    """Re-assign the kept widgets' values, so a page switch does not reset them.
+
+    This is Streamlit's documented way to keep widget state across pages: a value set
+    through ``st.session_state`` outlives the widget, while a widget's own state is dropped
+    at the end of the first run that does not draw it.
+    """
+    for name in st.session_state.get(KEPT, set()):
+        if name in st.session_state:
+            st.session_state[name] = st.session_state[name]
 
 
 def session_owner() -> str:
@@ -108,6 +202,36 @@ def session_owner() -> str:
         st.session_state["owner"] = sid
     st.query_params["sid"] = st.session_state["owner"]
     return st.session_state["owner"]
+
+
+# Choices that follow the learner through a reload, kept in the URL next to the session id.
+URL_KEPT = ("data", "data-multi")
+
+
+def url_choice(name: str) -> str | None:
+    """This session's value of the URL parameter ``name`` (on a reload, read from the URL)."""
+    kept = st.session_state.setdefault("_url_kept", {})
+    if name not in kept and st.query_params.get(name):
+        kept[name] = st.query_params[name]
+    return kept.get(name)
+
+
+def set_url_choice(name: str, value: str | None) -> None:
+    """Remember ``value`` for this session and in the URL, so a reload finds it again."""
+    kept = st.session_state.setdefault("_url_kept", {})
+    kept[name] = value
+    if value is None:
+        st.query_params.pop(name, None)
+    else:
+        st.query_params[name] = value
+
+
+def keep_url_choices() -> None:
+    """Put the session's URL-kept choices back into the URL after a page switch."""
+    for name in URL_KEPT:
+        value = url_choice(name)
+        if value is not None:
+            st.query_params[name] = value
 
 
 @st.cache_resource
@@ -124,38 +248,62 @@ def current_job(name: str):
     return None
 
 
+def results_context(dataset: Any, settings: Any = None) -> tuple[str, int, str]:
+    """What a result is computed on: the data (its folder and how many images) and the
+    settings, compared by :func:`job_monitor` so another dataset's result never shows."""
+    return str(dataset.root), len(dataset.items), repr(settings)
+
+
+def start_job(name: str, work: Callable[[Any], Any], *, what: str,
+              context: Any = None) -> None:
+    """Start ``work(progress)`` as this session's job ``name``, and show its progress now.
+
+    The page is rerun at once, so :func:`job_monitor` draws the new job's progress bar and
+    Stop from the first second wherever the page calls it, above or below the button that
+    started it (a job started after the monitor was drawn used to leave the page frozen on
+    the previous result).  ``what`` says what the job is doing until it reports its own
+    stages; ``context`` is what it was started on (see :func:`job_monitor`).
+    """
+    job_manager().submit(name, work, owner=session_owner(), stage=f"Starting: {what}",
+                         context=context)
+    st.rerun(scope="app")
+
+
 def job_monitor(name: str, *, live: Callable[[dict[str, Any]], None] | None = None,
                 stop_help: str = "Stops after the current step; finished steps are kept.",
                 stopped: str = "Stopped on request: what finished is kept.",
-                result_when_stopped: bool = False) -> Any:
+                result_when_stopped: bool = False, context: Any = None) -> Any:
     """Progress, Stop and a live view of this session's job ``name``; its result when done.
 
     A fragment polls the job once a second while it runs, so the rest of the page is not
-    rerun; when the job ends, one full rerun shows what comes after it.  ``live(snapshot)``
-    draws what has arrived so far (curves, a table).  ``result_when_stopped`` returns the
-    result of a stopped job too (training keeps its best weights).
+    rerun; when the job ends, the fragment reruns the whole page once, so what comes after
+    the job appears by itself.  ``live(snapshot)`` draws what has arrived so far (curves, a
+    table).  ``result_when_stopped`` returns the result of a stopped job too (training keeps
+    its best weights).  With ``context`` (what the page would start a job on now: the data,
+    the settings), the result of a job started on something else is not shown: it belongs
+    to other data or other settings.
     """
     job = current_job(name)
     if job is None:
         return None
-    interval = 1.0 if job.active else None
+    if not job.active and context is not None and job.context not in (None, context):
+        st.info("The last result here was for other data or other settings: it is not "
+                "shown under these. Start again to see the result for the current choice.")
+        return None
 
-    @st.fragment(run_every=interval)
+    polling = job.active
+
+    @st.fragment(run_every=1.0 if polling else None)
     def panel() -> None:
         snap = job.snapshot()
         if job.active:
-            label = snap["stage"]
-            if snap["total_epochs"]:
-                label += f" · epoch {snap['epoch']}/{snap['total_epochs']}"
-            st.progress(snap["fraction"], text=f"{label} · {snap['elapsed']:.0f} s")
-            if st.button("⏹ Stop", key=f"stop-{job.id}", help=stop_help):
-                job.cancel()
+            job_progress(job, stop_help, snap)
         for message in snap["messages"][-3:]:
             st.caption(message)
         if live is not None and snap["history"]:
             live(snap)
-        if not job.active and interval is not None:
-            st.rerun()
+        if polling and not job.active:
+            st.rerun(scope="app")
 
     panel()
     if job.status == "failed":
@@ -166,14 +314,44 @@ def job_monitor(name: str, *, live: Callable[[dict[str, Any]], None] | None = No
     return job.result if finished else None
 
 
-def show_error(exc: BaseException) -> None:
-    """A readable message for expected problems; a short report (not a crash) for bugs."""
+def job_progress(job: Any, stop_help: str, snap: dict[str, Any] | None = None) -> None:
+    """The one progress bar and Stop button every background job shows while it runs."""
+    snap = snap or job.snapshot()
+    label = snap["stage"]
+    if snap["total_epochs"]:
+        label += f" · epoch {snap['epoch']}/{snap['total_epochs']}"
+    elif snap["total"]:
+        label += f" · {snap['step']}/{snap['total']}"
+    st.progress(snap["fraction"], text=f"{label} · {snap['elapsed']:.0f} s")
+    if st.button("⏹ Stop", key=f"stop-{job.id}", help=stop_help):
+        job.cancel()
+
+
+def show_error(exc: BaseException, shown_as: str | None = None) -> None:
+    """A readable message for expected problems; a short report (not a crash) for bugs.
+
+    ``shown_as`` is the name the learner knows an uploaded file by: the studio stores an
+    upload, and unpacks it, under a name made from its content hash, and such internal
+    paths in the message are replaced by it.
+    """
     if isinstance(exc, StudioError):
-        st.error(str(exc))
+        st.error(_named(str(exc), shown_as))
     else:
         st.error(f"Something went wrong: {type(exc).__name__}: {exc}")
         with st.expander("Details for a bug report"):
             st.code("".join(traceback.format_exception(exc)))
+
+
+def _named(message: str, shown_as: str | None) -> str:
+    """``message`` with the studio's content-hashed upload paths replaced by ``shown_as``."""
+    if shown_as is None:
+        return message
+    from cvlib.data import studio_home
+
+    homes = {str(studio_home()), str(studio_home().resolve())}
+    home = "(?:" + "|".join(re.escape(h) for h in homes) + ")"
+    stored = rf"{home}/(?:uploads|datasets)/[0-9a-f]{{8,}}(?:\.zip)?(?:/[^\s:'\"]*)?"
+    return re.sub(stored, shown_as, message)
 
 
 def guarded(func: Callable[..., T]) -> Callable[..., T | None]:

@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 
 from ui import plots
-from ui.common import current_job, guarded, job_manager, key, session_owner
+from ui.common import current_job, guarded, key, start_job
 from ui.training import training_monitor
 
 TILES = 12
@@ -58,7 +58,7 @@ def predictions_panel(page: str, record: dict[str, Any]):
         def work(progress):
             return validation_predictions(record)
 
-        job_manager().submit(job, work, owner=session_owner())
+        start_job(job, work, what="predicting the validation images")
     return training_monitor(job) if current_job(job) is not None else None
 
 
@@ -87,10 +87,10 @@ def confusion_picker(page: str, predictions, metrics: dict[str, Any]):
     if "confusion" in metrics:
         st.markdown("**Click a cell** (rows: the truth, columns: the prediction) to see "
                     "its images, worst first.")
-        event = st.plotly_chart(plots.confusion_matrix(metrics["confusion"],
-                                                       predictions.classes),
+        event = st.plotly_chart(clickable_confusion_matrix(metrics["confusion"],
+                                                           predictions.classes),
                                 on_select="rerun", selection_mode="points",
-                                key=key(page, "cm"))
+                                key=key(page, "cm"), config={"displayModeBar": False})
         clicked = _clicked_cell(event, predictions.classes)
         match = next((o[0] for o in options if (o[1], o[2]) == clicked), None)
         if match and st.session_state.get(key(page, "last-click")) != clicked:
@@ -101,6 +101,28 @@ def confusion_picker(page: str, predictions, metrics: dict[str, Any]):
         st.session_state[cell_key] = mistakes[0] if mistakes else ALL
     chosen = st.selectbox("Images to look at", labels, key=cell_key)
     return options[labels.index(chosen)]
+
+
+def clickable_confusion_matrix(matrix: list[list[int]], classes: list[str]):
+    """The confusion matrix with one invisible square marker over each cell's centre.
+
+    A click on a Plotly heatmap sends Streamlit no selection event, but a click on a
+    scatter marker does: the markers, as large as the cells and fully transparent, make
+    every cell clickable, and carry the cell's hover text in place of the heatmap's.
+    """
+    import plotly.graph_objects as go
+
+    fig = plots.confusion_matrix(matrix, classes)
+    fig.update_traces(hoverinfo="skip", hovertemplate=None, selector={"type": "heatmap"})
+    fig.add_trace(go.Scatter(
+        x=[predicted for _ in classes for predicted in classes],
+        y=[actual for actual in classes for _ in classes],
+        customdata=[n for row in matrix for n in row], mode="markers", showlegend=False,
+        marker={"symbol": "square", "size": 40, "opacity": 0},
+        hovertemplate="actual %{y}, predicted %{x}: %{customdata} (click to see them)"
+                      "<extra></extra>"))
+    fig.update_layout(clickmode="event+select", dragmode=False, hovermode="closest")
+    return fig
 
 
 def _clicked_cell(event: Any, classes: list[str]) -> tuple[int, int] | None:
@@ -230,7 +252,7 @@ def retrain_panel(page: str, record: dict[str, Any], before: dict[str, Any]) -> 
     """Retrain with the run's settings on the fixed data; matrices before and after."""
     job = f"retrain-{page}-{record['id']}"
     if st.button("🔁 Retrain on the fixed data", key=key(page, "retrain")):
-        job_manager().submit(job, _retrain_work(record), owner=session_owner())
+        start_job(job, _retrain_work(record), what="retraining on the fixed data")
     if current_job(job) is None:
         return
     after = training_monitor(job)
@@ -328,7 +350,7 @@ def rerun_panel(page: str, trainings: dict[str, dict[str, Any]]) -> None:
         def work(progress):
             return rerun(trainings[chosen], progress=progress)[1]
 
-        job_manager().submit(job, work, owner=session_owner())
+        start_job(job, work, what="re-running the training")
     if current_job(job) is None:
         return
     new = training_monitor(job)

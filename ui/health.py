@@ -14,7 +14,7 @@ import streamlit as st
 
 from cvlib.data import Dataset
 from cvlib.health import DROP, PROBLEM, HealthReport, check_health, extra_copies
-from ui.common import current_job, guarded, job_manager, key, session_owner
+from ui.common import current_job, guarded, key, start_job
 from ui.datasets import image_grid
 
 SHOWN = 8
@@ -135,9 +135,8 @@ def _label_error_search(page: str, dataset: Dataset) -> None:
         "judged by a quick head trained *without* it (5-fold cross-validation on cached "
         "features), and `cleanlab` flags labels those heads do not believe.")
     if st.button("🔎 Find likely label errors", key=key(page, "find-label-errors")):
-        job_manager().submit(_job_name(page, dataset), _label_error_work(dataset),
-                             owner=session_owner())
-        st.rerun()
+        start_job(_job_name(page, dataset), _label_error_work(dataset),
+                  what="cross-validating quick heads")
 
 
 def _label_error_work(dataset: Dataset):

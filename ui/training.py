@@ -12,10 +12,18 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from cvlib.data import Dataset, studio_home
+from cvlib.data import Dataset
 from cvlib.registry import get_spec, list_models
 from ui import plots
-from ui.common import guarded, heavy_import_notice, job_manager, job_monitor, key, session_owner
+from ui.common import (
+    guarded,
+    heavy_import_notice,
+    job_monitor,
+    key,
+    results_context,
+    start_job,
+)
+from ui.models import save_model_form
 
 IMAGE_SIZES = [160, 192, 224, 240, 260, 288, 320, 384]
 MODE_HELP = (
@@ -51,7 +59,7 @@ def training_settings(page: str, *, workshop: dict[str, Any] | None = None):
     from cvlib.train_config import TrainConfig
 
     if workshop and st.toggle("Workshop preset (under 2 minutes on a laptop CPU)",
-                              key=key(page, "workshop")):
+                              key=key(page, "workshop", keep=True)):
         config = TrainConfig(**workshop)
         st.info(f"Workshop preset: **{config.mode}** training of **{config.architecture}** at "
                 f"{config.preprocessing().image_size} px. Switch it off to choose.")
@@ -60,19 +68,19 @@ def training_settings(page: str, *, workshop: dict[str, Any] | None = None):
         _fill_widgets(page, _config_dict(TrainConfig()))
     models = list_models()
     c1, c2, c3 = st.columns(3)
-    mode = c1.radio("Training mode", ["quick", "full"], key=key(page, "mode"), help=MODE_HELP,
-                    horizontal=True)
-    arch = c2.selectbox("Architecture", models, key=key(page, "arch"),
+    mode = c1.radio("Training mode", ["quick", "full"], key=key(page, "mode", keep=True),
+                    help=MODE_HELP, horizontal=True)
+    arch = c2.selectbox("Architecture", models, key=key(page, "arch", keep=True),
                         format_func=lambda n: f"{n} ({get_spec(n).params / 1e6:.1f} M params)")
-    size = c3.select_slider("Image size (px)", IMAGE_SIZES, key=key(page, "size"))
+    size = c3.select_slider("Image size (px)", IMAGE_SIZES, key=key(page, "size", keep=True))
     c4, c5, c6, c7 = st.columns(4)
-    epochs = c4.number_input("Epochs (full mode)", 0, 50, key=key(page, "ep"),
+    epochs = c4.number_input("Epochs (full mode)", 0, 50, key=key(page, "ep", keep=True),
                              disabled=mode == "quick")
     lr = c5.number_input("Learning rate (full mode)", 1e-6, 1e-1, format="%.1e",
-                         key=key(page, "lr"), disabled=mode == "quick")
-    batch = c6.select_slider("Batch size", [4, 8, 16, 32, 64], key=key(page, "bs"),
+                         key=key(page, "lr", keep=True), disabled=mode == "quick")
+    batch = c6.select_slider("Batch size", [4, 8, 16, 32, 64], key=key(page, "bs", keep=True),
                              disabled=mode == "quick")
-    augment = c7.toggle("Augmentation", key=key(page, "aug"), disabled=mode == "quick",
+    augment = c7.toggle("Augmentation", key=key(page, "aug", keep=True), disabled=mode == "quick",
                         help="Random crops, mirror, small tilts and colour changes while "
                              "fine-tuning, so the model sees more variety than the photos.")
     return TrainConfig(mode=mode, architecture=arch, image_size=size, epochs=int(epochs),
@@ -94,18 +102,21 @@ def start_training(name: str, dataset: Dataset, config) -> None:
         record_training(dataset, result, page=name)
         return result
 
-    job_manager().submit(name, work, owner=session_owner())
+    start_job(name, work, what=f"{config.mode} training of {config.architecture}",
+              context=results_context(dataset, config))
 
 
-def training_monitor(name: str) -> Any | None:
+def training_monitor(name: str, context: Any = None) -> Any | None:
     """Live progress and loss/accuracy curves of this session's training ``name``.
 
-    Returns the result once done, or once stopped (the best weights seen are kept).
+    Returns the result once done, or once stopped (the best weights seen are kept); with
+    ``context`` (:func:`ui.common.results_context`), only a result of that data and those
+    settings.
     """
     def curves(snap: dict[str, Any]) -> None:
         st.plotly_chart(plots.training_curves(snap["history"]), key=f"curves-{name}")
 
-    return job_monitor(name, live=curves, result_when_stopped=True,
+    return job_monitor(name, live=curves, result_when_stopped=True, context=context,
                        stop_help="Stops after the current batch and keeps the best weights.",
                        stopped="Stopped on request: the best weights seen so far are kept.")
 
@@ -188,22 +199,6 @@ def try_an_image(page: str, result) -> None:
     left.image(image, width="stretch")
     right.plotly_chart(plots.top_k_bars(predictor.top_k(image, k=min(5, len(predictor.classes)))),
                        key=key(page, "try-bars"))
-
-
-def save_model_form(page: str, result) -> None:
-    """Save the trained model folder under the studio home."""
-    default = f"{result.meta['architecture']}-{result.meta['training']['mode']}"
-    with st.form(key(page, "save")):
-        name = st.text_input("Model name", default)
-        if st.form_submit_button("💾 Save model"):
-            from cvlib.persist import safe_name
-            from cvlib.runs import attach_model
-
-            folder = studio_home() / "models" / safe_name(name)
-            result.save(folder)
-            if "run_id" in result.meta:
-                attach_model(result.meta["run_id"], folder)
-            st.success(f"Saved to `{folder}` (weights as safetensors, settings as JSON).")
 
 
 def lr_finder_panel(page: str, dataset: Dataset, config) -> None:

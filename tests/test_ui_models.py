@@ -1,0 +1,29 @@
+"""Models by name: names that say what a model is, and classes checked against the data."""
+
+from __future__ import annotations
+
+import re
+
+from ui.models import classes_mismatch, default_model_name
+
+
+def test_a_default_name_says_data_backbone_mode_and_time():
+    meta = {"architecture": "efficientnet_lite0", "training": {"mode": "quick"}}
+    name = default_model_name(meta, data_name="fridge4")
+    assert re.fullmatch(r"fridge4-efficientnet_lite0-quick-\d{8}-\d{4}", name), name
+
+
+def test_a_data_name_that_is_not_a_folder_name_is_made_safe():
+    meta = {"architecture": "resnet18", "training": {"mode": "full"}}
+    assert default_model_name(meta, data_name="my photos/2024").startswith(
+        "my-photos-2024-resnet18-full-")
+
+
+def test_matching_classes_in_any_order_are_fine():
+    assert classes_mismatch(["can", "milk"], ["milk", "can"]) is None
+
+
+def test_other_classes_are_named_both_ways():
+    problem = classes_mismatch(["can", "milk", "water"], ["milk", "juice"])
+    assert "never learned (juice)" in problem
+    assert "does not have (can, water)" in problem

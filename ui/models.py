@@ -1,0 +1,160 @@
+"""Saved models by name: one list for every page, names that say what a model is, no
+silent overwrites, and a warning before a model meets data with other classes.
+
+A saved model is a folder under the studio home (``models/<name>``).  Its default name is
+made of what it is: ``fridge4-efficientnet_lite0-quick-20261202-0512`` (data, backbone,
+mode, when it was trained), so a list of them reads like a lab notebook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from cvlib.data import studio_home
+from ui.common import key
+
+
+def models_home() -> Path:
+    """Where the studio saves models."""
+    return studio_home() / "models"
+
+
+def saved_models() -> list[Path]:
+    """The one list of saved models, newest first (incomplete saves are never listed)."""
+    from cvlib.persist import list_model_folders
+
+    return list_model_folders(models_home())
+
+
+def _trained_when(meta: dict[str, Any]) -> dt.datetime:
+    """When the model was trained: its run record's time, or now when there is none."""
+    if "run_id" in meta:
+        from cvlib.runs import load_run
+
+        try:
+            return dt.datetime.fromisoformat(load_run(meta["run_id"])["created"])
+        except (OSError, KeyError, ValueError):
+            pass
+    return dt.datetime.now(dt.UTC)
+
+
+def _data_name(meta: dict[str, Any]) -> str:
+    """The dataset's folder name, from the model's run record ("data" without one)."""
+    if "run_id" in meta:
+        from cvlib.runs import load_run
+
+        try:
+            return Path(load_run(meta["run_id"])["dataset"]["root"]).name or "data"
+        except (OSError, KeyError, ValueError):
+            pass
+    return "data"
+
+
+def default_model_name(meta: dict[str, Any], data_name: str | None = None) -> str:
+    """``<data>-<backbone>-<mode>-<yyyymmdd-hhmm>``: a name that says what the model is."""
+    from cvlib.persist import safe_name
+
+    mode = (meta.get("training") or {}).get("mode", "model")
+    when = _trained_when(meta).strftime("%Y%m%d-%H%M")
+    return safe_name(f"{data_name or _data_name(meta)}-{meta['architecture']}-{mode}-{when}")
+
+
+def save_model_form(page: str, result: Any, data_name: str | None = None) -> Path | None:
+    """Save the trained model under a name; saving over an existing one asks first.
+
+    Returns the folder once saved (on the run that saves it).
+    """
+    from cvlib.persist import safe_name
+
+    pending = key(page, "replace")
+    with st.form(key(page, "save")):
+        name = st.text_input("Model name", default_model_name(result.meta, data_name),
+                             key=key(page, f"model-name:{result.meta.get('run_id', '')}"),
+                             help="Data, backbone, mode and time by default; any name will do.")
+        submitted = st.form_submit_button("💾 Save model")
+    if submitted:
+        folder = models_home() / safe_name(name)
+        if not folder.exists():
+            return _save(result, folder)
+        st.session_state[pending] = folder.name
+    replace = st.session_state.get(pending)
+    if replace is None:
+        return None
+    st.warning(f"A model named **{replace}** is already saved: replace it with this one, or "
+               "keep it and choose another name above.")
+    left, right = st.columns(2)
+    if left.button(f"Replace {replace}", key=key(page, "replace-yes"), type="primary"):
+        st.session_state.pop(pending)
+        return _save(result, models_home() / replace)
+    if right.button("Keep it", key=key(page, "replace-no")):
+        st.session_state.pop(pending)
+        st.rerun()
+    return None
+
+
+def _save(result: Any, folder: Path) -> Path:
+    """Write the model folder (atomically) and link it to its run record."""
+    from cvlib.runs import attach_model
+
+    result.save(folder)
+    if "run_id" in result.meta:
+        attach_model(result.meta["run_id"], folder)
+    st.success(f"Saved as **{folder.name}** in `{folder.parent}` (weights as safetensors, "
+               "settings as JSON).")
+    return folder
+
+
+def describe(folder: Path) -> str:
+    """A saved model in one line: its name, its classes, when it was saved."""
+    from cvlib.persist import read_model_meta
+
+    meta = read_model_meta(folder)
+    saved = dt.datetime.fromtimestamp(folder.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+    classes = meta.get("classes", [])
+    shown = ", ".join(classes[:5]) + (", …" if len(classes) > 5 else "")
+    return f"{folder.name} · {len(classes)} classes ({shown}) · saved {saved}"
+
+
+def classes_mismatch(model_classes: list[str], data_classes: list[str]) -> str | None:
+    """Why a model's classes do not fit the data's, in words; None when they match."""
+    missing = [c for c in data_classes if c not in model_classes]
+    extra = [c for c in model_classes if c not in data_classes]
+    if not missing and not extra:
+        return None
+    parts = []
+    if missing:
+        parts.append(f"the data has classes the model never learned ({', '.join(missing)})")
+    if extra:
+        parts.append(f"the model knows classes the data does not have ({', '.join(extra)})")
+    return "This model does not match the data: " + "; ".join(parts) + "."
+
+
+def model_picker(page: str, label: str = "Model", *, data_classes: list[str] | None = None,
+                 prefer: Path | None = None) -> Path | None:
+    """Choose one of the saved models, by name, from the one list every page uses.
+
+    ``prefer`` is selected first when it is in the list (the model another page is
+    serving, say).  With ``data_classes``, a model whose classes differ from the data's is
+    flagged before it is used.  Returns the folder, or None when no model is saved yet.
+    """
+    from cvlib.persist import read_model_meta
+
+    folders = saved_models()
+    if not folders:
+        st.info("No model is saved yet: train one on page 01 and save it, then come back.")
+        return None
+    options = [str(f) for f in folders]
+    if prefer is not None and str(prefer) in options:
+        options.remove(str(prefer))
+        options.insert(0, str(prefer))
+    chosen = Path(st.selectbox(label, options, key=key(page, "model"),
+                               format_func=lambda s: describe(Path(s))))
+    if data_classes is not None:
+        problem = classes_mismatch(read_model_meta(chosen).get("classes", []), data_classes)
+        if problem:
+            st.warning(problem + " Its answers on these photos will be wrong or meaningless.")
+    return chosen
