@@ -29,6 +29,11 @@ from cvlib.regions import INPUT_SCALE, boxes_for, images_per_batch
 from cvlib.train_config import TrainConfig
 
 VIEWS = ("identity", "hflip")
+"""Test-time views: the saved network averages over them (:class:`cvlib.checkpoint.ViewAverage`)."""
+TRAIN_VIEWS = (*VIEWS, "zoom", "zoom_hflip")
+"""Training-only views for feature-space augmentation: ``zoom`` is the central 80%, as a
+random-resized crop of fine-tuning would often give; each is cached like any feature."""
+ZOOM = 0.8
 
 
 @dataclass(frozen=True)
@@ -75,12 +80,15 @@ def file_digest(path: str | Path) -> str:
 
 
 def apply_view(img: Image.Image, view: str) -> Image.Image:
-    """One test-time view of an image; averaging views makes features pose-robust."""
-    if view == "identity":
-        return img
-    if view == "hflip":
-        return ImageOps.mirror(img)
-    raise ValueError(f"unknown view {view!r}; known: {VIEWS}")
+    """One view of an image: averaging test-time views makes features pose-robust, and
+    training views are extra rows for the head to learn from."""
+    if view not in TRAIN_VIEWS:
+        raise ValueError(f"unknown view {view!r}; known: {TRAIN_VIEWS}")
+    if view.startswith("zoom"):
+        w, h = img.size
+        dx, dy = round(w * (1 - ZOOM) / 2), round(h * (1 - ZOOM) / 2)
+        img = img.crop((dx, dy, w - dx, h - dy))
+    return ImageOps.mirror(img) if view.endswith("hflip") else img
 
 
 def backbone_onnx(architecture: str, image_size: int) -> Path:

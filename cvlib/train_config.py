@@ -46,6 +46,9 @@ class TrainConfig:
     schedule: str = "one_cycle"
     valid_pct: float = 0.2
     seed: int = 42
+    fit_on_all: bool = False
+    estimate_folds: int = 0
+    train_views: tuple[str, ...] = ("identity",)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -55,6 +58,7 @@ class TrainConfig:
         if self.regions not in REGIONS:
             raise ValueError(f"regions must be one of {REGIONS}, not {self.regions!r}")
         self.views = tuple(self.views)
+        self.train_views = tuple(self.train_views)
         if self.regions == "strips" and self.views != ("identity",):
             raise ValueError("strips already look at every part of the image; "
                              "use them with the identity view only")
@@ -88,6 +92,7 @@ class TrainConfig:
         """JSON-ready settings, stored in the model and the run record."""
         data = asdict(self)
         data["views"] = list(self.views)
+        data["train_views"] = list(self.train_views)
         data["image_size"] = self.backbone_size
         return data
 
