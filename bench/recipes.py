@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import resource
 import statistics
 import subprocess
@@ -53,39 +52,32 @@ TODAY = {"architecture": "efficientnet_lite2", "image_size": 260, "views": ["ide
          "train_views": ["identity"]}
 """The quick-mode defaults before this benchmark (README, "Choosing the defaults")."""
 
+ALL = {**TODAY, "fit_on_all": True, "estimate_folds": 5}
+"""Today's features, the final head fitted on every photo, the estimate cross-validated."""
+FLIP = ["identity", "hflip"]
+AUG4 = ["identity", "hflip", "zoom", "zoom_hflip"]
+
 RECIPES: dict[str, dict[str, Any]] = {
     "today": TODAY,
     "default": {},
-    "all": {**TODAY, "fit_on_all": True, "estimate_folds": 5},
-    "all-flip": {**TODAY, "fit_on_all": True, "estimate_folds": 5,
-                 "views": ["identity", "hflip"]},
-    "all-aug": {**TODAY, "fit_on_all": True, "estimate_folds": 5,
-                "train_views": ["identity", "hflip"]},
-    "all-wd1e-3": {**TODAY, "fit_on_all": True, "estimate_folds": 5, "weight_decay": 1e-3},
-    "all-300": {**TODAY, "fit_on_all": True, "estimate_folds": 5, "image_size": 300},
-    "all-lite0": {**TODAY, "fit_on_all": True, "estimate_folds": 5,
-                  "architecture": "efficientnet_lite0", "image_size": 224},
+    "all": ALL,
+    "all-aug2": {**ALL, "train_views": FLIP},
+    "all-aug4": {**ALL, "train_views": AUG4},
+    "all-aug4-wd3e-2": {**ALL, "train_views": AUG4, "weight_decay": 3e-2},
+    "all-aug4-wd3e-3": {**ALL, "train_views": AUG4, "weight_decay": 3e-3},
+    "all-flip-aug4": {**ALL, "views": FLIP, "train_views": AUG4},
+    "all-300-aug2": {**ALL, "image_size": 300, "train_views": FLIP},
+    "all-lite0-aug4": {**ALL, "architecture": "efficientnet_lite0", "image_size": 224,
+                       "train_views": AUG4},
 }
 """Recipe name -> the TrainConfig settings it sets (``default`` is TrainConfig() as it is)."""
-
-
-def _sample_per_class(dataset, per_class: int, seed: int):
-    """A seeded sample of ``per_class`` photos of every class (all of a smaller class)."""
-    by_class: dict[str, list[int]] = {}
-    for i, item in enumerate(dataset.items):
-        by_class.setdefault(item.labels[0], []).append(i)
-    keep = []
-    for label in sorted(by_class):
-        members = by_class[label]
-        keep += random.Random(f"{seed}/{label}").sample(members, min(per_class, len(members)))
-    return dataset.subset(sorted(keep))
 
 
 def tasks(name: str, quick: bool) -> list[tuple[Any, Any]]:
     """``(training data, held-out data)`` pairs for one benchmark data set."""
     from sklearn.model_selection import RepeatedStratifiedKFold
 
-    from cvlib.data import load_dataset
+    from cvlib.data import load_dataset, sample_per_class
 
     if name == "g4":
         data = load_dataset(DATA / "groceries4")
@@ -95,10 +87,10 @@ def tasks(name: str, quick: bool) -> list[tuple[Any, Any]]:
     if name == "g15":
         test = load_dataset(DATA / "groceries15" / "test")
         return [(load_dataset(DATA / "groceries15" / "train"),
-                 _sample_per_class(test, 40, seed=0) if quick else test)]
+                 sample_per_class(test, 40, seed=0) if quick else test)]
     train = load_dataset(DATA / "clothing10" / "train")
     valid = load_dataset(DATA / "clothing10" / "validation")
-    return [(_sample_per_class(train, 30, seed=0) if name == "c10s" else train, valid)]
+    return [(sample_per_class(train, 30, seed=0) if name == "c10s" else train, valid)]
 
 
 def held_out_accuracy(result, held_out) -> float:
@@ -123,13 +115,19 @@ def held_out_accuracy(result, held_out) -> float:
     return float((head_logits(result.head, feats).argmax(1) == truth).mean())
 
 
-def run_cell(recipe: str, name: str, mode: str, quick: bool) -> dict[str, Any]:
-    """Train the recipe on every task of one data set; held-out accuracy, estimate, time."""
-    from cvlib.train import train
+def config_of(recipe: str, mode: str = "quick"):
+    """The :class:`cvlib.train_config.TrainConfig` a recipe trains with."""
     from cvlib.train_config import TrainConfig, with_overrides
 
     settings = {k: tuple(v) if isinstance(v, list) else v for k, v in RECIPES[recipe].items()}
-    config = with_overrides(TrainConfig(mode=mode), **settings)
+    return with_overrides(TrainConfig(mode=mode), **settings)
+
+
+def run_cell(recipe: str, name: str, mode: str, quick: bool) -> dict[str, Any]:
+    """Train the recipe on every task of one data set; held-out accuracy, estimate, time."""
+    from cvlib.train import train
+
+    config = config_of(recipe, mode)
     accs, estimates, seconds = [], [], 0.0
     for training, held_out in tasks(name, quick):
         start = time.perf_counter()

@@ -150,6 +150,9 @@ def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
     from cvlib.inference import Predictor, evaluate_model
 
     dataset = load_dataset(args.data)
+    if dataset.test is not None:
+        _err(f"note: {args.data} has a test/ folder: scoring its {len(dataset.test)} photos")
+        dataset = dataset.test
     predictor = Predictor.load(args.model, args.engine)
     start = time.perf_counter()
     metrics, _ = evaluate_model(predictor, [p for p, _ in dataset.items],

@@ -227,6 +227,21 @@ def split(dataset: Dataset, valid_pct: float = 0.2, seed: int = 42,
     return train, valid
 
 
+def sample_per_class(dataset: Dataset, per_class: int, seed: int = 0) -> Dataset:
+    """A seeded sample of ``per_class`` images of every class (all of a smaller class).
+
+    Single-label data; each class is drawn with its own generator, like :func:`split`, so
+    the sample of one class does not depend on the others.
+    """
+    by_class: dict[str, list[int]] = {}
+    for i, item in enumerate(dataset.items):
+        by_class.setdefault(item.labels[0], []).append(i)
+    keep = [i for label in sorted(by_class)
+            for i in random.Random(f"{seed}/{label}").sample(
+                by_class[label], min(per_class, len(by_class[label])))]
+    return dataset.subset(sorted(keep))
+
+
 def summarize(dataset: Dataset, *, check_images: bool = True) -> DatasetSummary:
     """Counts, image sizes, unreadable files and plain-word warnings about a dataset.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -193,6 +193,18 @@ class FeatureCache:
         atomic_write_bytes(self._path(digest), buffer.getvalue())
 
 
+def _view_average(paths: Sequence[Path], spec: FeatureSpec, progress: Progress,
+                  batch_size: int, cache_root: Path | None,
+                  ) -> tuple[np.ndarray, dict[str, int]]:
+    """Averaged views from each view's own cached vectors (the average is taken after the
+    backbone either way), so flip-averaging and flip-augmentation share one cache."""
+    parts = [extract_features(paths, replace(spec, views=(view,)), progress=progress,
+                              batch_size=batch_size, cache_root=cache_root)
+             for view in spec.views]
+    stats = {k: sum(part[1][k] for part in parts) for k in ("hits", "misses")}
+    return (sum(part[0] for part in parts) / len(parts)).astype(np.float32), stats
+
+
 def extract_features(
     paths: Sequence[Path],
     spec: FeatureSpec,
@@ -210,6 +222,8 @@ def extract_features(
     regions, fewer images go into each batch, which keeps memory flat.
     """
     progress = progress or Progress()
+    if len(spec.views) > 1:
+        return _view_average(paths, spec, progress, batch_size, cache_root)
     batch_size = images_per_batch(batch_size, spec.regions)
     cache = FeatureCache(spec, cache_root)
     digests = [file_digest(p) for p in paths]

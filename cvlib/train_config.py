@@ -20,6 +20,9 @@ REGIONS = ("auto", *REGION_LAYOUTS)
 """What the backbone looks at (see :mod:`cvlib.regions`): the whole image, or overlapping
 strips pooled by a smooth maximum; ``auto`` picks strips for multi-label data."""
 
+RECORDED_BEFORE = {"fit_on_all": False, "estimate_folds": 0, "train_views": ("identity",)}
+"""What runs recorded before these settings existed did, so a re-run repeats them."""
+
 
 @dataclass
 class TrainConfig:
@@ -62,6 +65,12 @@ class TrainConfig:
         if self.regions == "strips" and self.views != ("identity",):
             raise ValueError("strips already look at every part of the image; "
                              "use them with the identity view only")
+
+    @classmethod
+    def from_record(cls, settings: dict[str, Any]) -> TrainConfig:
+        """The config a recorded run used; settings older records lack get the values those
+        runs had (before the final fit on all photos and feature-space augmentation)."""
+        return cls(**{**RECORDED_BEFORE, **settings})
 
     def for_data(self, multi_label: bool) -> TrainConfig:
         """This config with ``regions="auto"`` decided for single- or multi-label data."""

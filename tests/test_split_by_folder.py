@@ -104,3 +104,12 @@ def test_the_cli_reports_test_accuracy_and_model_json_keeps_it(three_way, tmp_pa
     saved = json.loads((out / "model.json").read_text())
     assert saved["test"]["accuracy"] == report["test_accuracy"]
     assert report["classes"] == ["bottle", "can", "carton", "jar"]
+
+
+def test_evaluate_on_a_split_folder_scores_its_test_photos(three_way, tmp_path, capsys):
+    out = tmp_path / "model"
+    train(load_dataset(three_way), TrainConfig(mode="quick", **LITE0)).save(out)
+    assert main(["evaluate", "--model", str(out), "--data", str(three_way), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["n"] == 16
+    assert "test/ folder" in captured.err

@@ -147,8 +147,9 @@ ESTIMATE_MEANING = (
     "The interval is the range of true accuracies that could well have produced this score: "
     "in 95 of 100 such runs it holds the accuracy you will get on new photos like these. "
     "It is wide on few photos because each photo is a big step: with 30 validation photos, "
-    "one photo is 3 points, and a model that is right 85% of the time scores 29 or 30 out "
-    "of 30 (0.95 or more) about one run in ten, so 30 photos cannot tell 0.85 from 0.95.")
+    "one photo is 3 points, and a model that is right 85% of the time still scores 28 or "
+    "more out of 30 (0.93 or more) about one run in seven, so 30 photos cannot tell 0.85 "
+    "from 0.95.")
 """What the estimate's interval means, in plain words (page 01 and page 03)."""
 
 
