@@ -108,13 +108,20 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     wall = time.perf_counter() - _START
     report = {"model": str(out), "mode": config.mode, "architecture": config.architecture,
               "image_size": result.config.backbone_size, "regions": result.config.layout,
-              **headline,
+              **headline, **result.estimate.as_fields(),
+              "estimate": result.estimate.to_dict(),
               "classes": dataset.classes, "n_train": len(result.train_paths),
               "n_valid": len(result.valid_paths), "stopped_early": result.stopped_early,
               "timings": {**result.timings, "wall_s": round(wall, 2)}}
     measure = "exact match at 0.5" if dataset.multi_label else "accuracy"
     lines = [f"saved {out}", f"validation {measure} {headline['accuracy']:.3f} "
-             f"on {len(result.valid_paths)} images, {wall:.1f} s"]
+             f"on {len(result.valid_paths)} images, {wall:.1f} s",
+             f"expected on new photos: {result.estimate.describe()}"]
+    if result.test_metrics is not None:
+        report["test_accuracy"] = result.test_metrics["accuracy"]
+        report["n_test"] = result.test_metrics["n"]
+        lines.append(f"test {measure} {report['test_accuracy']:.3f} on {report['n_test']} "
+                     "images (test/, scored once at the end)")
     if tuned is not None:
         report["thresholds"] = tuned
         at = tuned["at_threshold"]
@@ -143,6 +150,9 @@ def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
     from cvlib.inference import Predictor, evaluate_model
 
     dataset = load_dataset(args.data)
+    if dataset.test is not None:
+        _err(f"note: {args.data} has a test/ folder: scoring its {len(dataset.test)} photos")
+        dataset = dataset.test
     predictor = Predictor.load(args.model, args.engine)
     start = time.perf_counter()
     metrics, _ = evaluate_model(predictor, [p for p, _ in dataset.items],

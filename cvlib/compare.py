@@ -32,6 +32,9 @@ class PresetReport:
     image_size: int
     accuracy: float
     n_valid: int
+    estimated_accuracy: float
+    estimated_accuracy_low: float
+    estimated_accuracy_high: float
     ms_torch: float
     ms_onnx: float | None
     size_mb: float
@@ -118,6 +121,7 @@ def _measure_preset(dataset: Dataset, name: str, mode: str, onnx: bool, repeats:
     return PresetReport(
         preset=name, architecture=preset.architecture, image_size=preset.image_size,
         accuracy=float(result.metrics["accuracy"]), n_valid=int(result.metrics["n"]),
+        **result.estimate.as_fields(),
         ms_torch=measure_latency(folder, "torch", repeats), ms_onnx=ms_onnx,
         size_mb=(folder / WEIGHTS_FILE).stat().st_size / 1e6, onnx_mb=onnx_mb,
         params=sum(p.numel() for p in result.network.parameters()),

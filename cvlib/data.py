@@ -8,6 +8,12 @@ shapes the studio documents and works out which one it was given:
   images in ``images/`` or beside it: multi-label when any image has several labels;
 * a ``.zip`` of either, unpacked safely (see :mod:`cvlib.archive`) into a cache.
 
+A folder whose sub-folders are ``train/`` and ``valid/`` (or ``validation/``, ``val/``)
+and/or ``test/``, each with one sub-folder per class, is split by those folders (fastai's
+``split_by_folder``): ``train/`` and ``valid/`` make the dataset, whose
+:meth:`Dataset.folder_valid` marks the validation photos, and ``test/`` becomes
+:attr:`Dataset.test`, scored once after training and never used to choose anything.
+
 Loading only lists files, so it is fast on large folders; :func:`summarize` then decodes
 every image once to find the unreadable ones, and reports counts, sizes and warnings in plain
 words.  :func:`split` is stratified and reproducible, and :func:`fingerprint` identifies the
@@ -43,6 +49,9 @@ CSV_DELIMITERS = (",", ";", "\t", "|")
 FEW_IMAGES = 10
 """Classes with fewer images than this get a warning: too few to learn or to check."""
 IMBALANCE_RATIO = 3.0
+TRAIN_FOLDER = "train"
+VALID_FOLDERS = ("valid", "validation", "val")
+TEST_FOLDER = "test"
 """Largest class over smallest above which the summary warns about imbalance."""
 
 _LABEL_SEPARATORS = re.compile(r"[\s,;|]+")
@@ -67,6 +76,8 @@ class Dataset:
     multi_label : whether an image may carry several labels (sigmoid, not softmax).
     kind : ``"folder"`` (one sub-folder per class) or ``"csv"`` (``labels.csv``).
     problems : ``(file, reason)`` for what was left out while loading, to show the user.
+    valid_folder : with a train/valid folder layout, the validation sub-folder's name.
+    test : with a ``test/`` sub-folder, its photos (same classes), for one final score.
     """
 
     root: Path
@@ -75,6 +86,8 @@ class Dataset:
     multi_label: bool
     kind: str
     problems: list[tuple[str, str]] = field(default_factory=list)
+    valid_folder: str | None = None
+    test: Dataset | None = None
 
     def __len__(self) -> int:
         return len(self.items)
@@ -102,6 +115,13 @@ class Dataset:
         """Images per class, every class listed (an image counts once per label)."""
         found = Counter(label for item in self.items for label in item.labels)
         return {name: found[name] for name in self.classes}
+
+    def folder_valid(self) -> list[int] | None:
+        """Indices of the photos in the validation folder, or None without that layout."""
+        if self.valid_folder is None:
+            return None
+        folder = self.root / self.valid_folder
+        return [i for i, item in enumerate(self.items) if item.path.is_relative_to(folder)]
 
     def name_of(self, path: Path) -> str:
         """A path as the user knows it: relative to the dataset root when it is inside."""
@@ -207,6 +227,21 @@ def split(dataset: Dataset, valid_pct: float = 0.2, seed: int = 42,
     return train, valid
 
 
+def sample_per_class(dataset: Dataset, per_class: int, seed: int = 0) -> Dataset:
+    """A seeded sample of ``per_class`` images of every class (all of a smaller class).
+
+    Single-label data; each class is drawn with its own generator, like :func:`split`, so
+    the sample of one class does not depend on the others.
+    """
+    by_class: dict[str, list[int]] = {}
+    for i, item in enumerate(dataset.items):
+        by_class.setdefault(item.labels[0], []).append(i)
+    keep = [i for label in sorted(by_class)
+            for i in random.Random(f"{seed}/{label}").sample(
+                by_class[label], min(per_class, len(by_class[label])))]
+    return dataset.subset(sorted(keep))
+
+
 def summarize(dataset: Dataset, *, check_images: bool = True) -> DatasetSummary:
     """Counts, image sizes, unreadable files and plain-word warnings about a dataset.
 
@@ -263,11 +298,61 @@ def _dataset_root(folder: Path) -> Path:
 
 
 def _load_folder(root: Path, force_multi_label: bool | None) -> Dataset:
-    """A folder with a labels.csv, else one sub-folder per class."""
+    """A folder with a labels.csv, train/valid/test folders, or one sub-folder per class."""
     csv_path = _find_labels_csv(root)
     if csv_path:
         return _load_csv(csv_path, force_multi_label)
+    roles = _split_folders(root)
+    if roles:
+        return _load_split_folders(root, roles, force_multi_label)
     return _load_class_folders(root, force_multi_label)
+
+
+def _split_folders(root: Path) -> dict[str, Path] | None:
+    """``{"train": .., "valid": .., "test": ..}`` when ``root`` uses that layout, else None.
+
+    The layout is recognised only when every visible sub-folder is one of those names and
+    the folders holding photos hold class folders, so a class that happens to be called
+    "test" beside other classes is still a class.
+    """
+    roles: dict[str, Path] = {}
+    for folder in _subfolders(root):
+        name = folder.name.lower()
+        role = ("train" if name == TRAIN_FOLDER else "valid" if name in VALID_FOLDERS
+                else "test" if name == TEST_FOLDER else None)
+        if role is None or role in roles or not _subfolders(folder):
+            return None
+        roles[role] = folder
+    if "train" not in roles or len(roles) < 2:
+        return None
+    return roles
+
+
+def _load_split_folders(root: Path, roles: dict[str, Path],
+                        force_multi_label: bool | None) -> Dataset:
+    """train/ (+ valid/) as the dataset, split by folder; test/ kept aside for the end."""
+    parts = {role: _load_class_folders(folder, force_multi_label)
+             for role, folder in roles.items()}
+    problems = [(f"{roles[role].name}/{name}", reason)
+                for role, part in parts.items() for name, reason in part.problems]
+    learn = [parts["train"], *([parts["valid"]] if "valid" in parts else [])]
+    dataset = _dataset(root, [item for part in learn for item in part.items], "folder",
+                       problems, force_multi_label)
+    dataset.valid_folder = roles["valid"].name if "valid" in roles else None
+    if "test" in parts:
+        dataset.test = _test_part(parts["test"], dataset, roles["test"].name)
+    return dataset
+
+
+def _test_part(test: Dataset, dataset: Dataset, folder: str) -> Dataset:
+    """The test photos with the training classes; a class never trained on is left out."""
+    known = set(dataset.classes)
+    unknown = sorted({label for item in test.items for label in item.labels} - known)
+    dataset.problems.extend((f"{folder}/{name}/", "class not in train/, left out of the test")
+                            for name in unknown)
+    items = [item for item in test.items if set(item.labels) <= known]
+    return replace(test, root=dataset.root, items=items, classes=list(dataset.classes),
+                   multi_label=dataset.multi_label, problems=[])
 
 
 def _load_zip(zip_path: Path, extract_to: Path | None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +29,11 @@ from cvlib.regions import INPUT_SCALE, boxes_for, images_per_batch
 from cvlib.train_config import TrainConfig
 
 VIEWS = ("identity", "hflip")
+"""Test-time views: the saved network averages over them (:class:`cvlib.checkpoint.ViewAverage`)."""
+TRAIN_VIEWS = (*VIEWS, "zoom", "zoom_hflip")
+"""Training-only views for feature-space augmentation: ``zoom`` is the central 80%, as a
+random-resized crop of fine-tuning would often give; each is cached like any feature."""
+ZOOM = 0.8
 
 
 @dataclass(frozen=True)
@@ -75,12 +80,15 @@ def file_digest(path: str | Path) -> str:
 
 
 def apply_view(img: Image.Image, view: str) -> Image.Image:
-    """One test-time view of an image; averaging views makes features pose-robust."""
-    if view == "identity":
-        return img
-    if view == "hflip":
-        return ImageOps.mirror(img)
-    raise ValueError(f"unknown view {view!r}; known: {VIEWS}")
+    """One view of an image: averaging test-time views makes features pose-robust, and
+    training views are extra rows for the head to learn from."""
+    if view not in TRAIN_VIEWS:
+        raise ValueError(f"unknown view {view!r}; known: {TRAIN_VIEWS}")
+    if view.startswith("zoom"):
+        w, h = img.size
+        dx, dy = round(w * (1 - ZOOM) / 2), round(h * (1 - ZOOM) / 2)
+        img = img.crop((dx, dy, w - dx, h - dy))
+    return ImageOps.mirror(img) if view.endswith("hflip") else img
 
 
 def backbone_onnx(architecture: str, image_size: int) -> Path:
@@ -185,6 +193,18 @@ class FeatureCache:
         atomic_write_bytes(self._path(digest), buffer.getvalue())
 
 
+def _view_average(paths: Sequence[Path], spec: FeatureSpec, progress: Progress,
+                  batch_size: int, cache_root: Path | None,
+                  ) -> tuple[np.ndarray, dict[str, int]]:
+    """Averaged views from each view's own cached vectors (the average is taken after the
+    backbone either way), so flip-averaging and flip-augmentation share one cache."""
+    parts = [extract_features(paths, replace(spec, views=(view,)), progress=progress,
+                              batch_size=batch_size, cache_root=cache_root)
+             for view in spec.views]
+    stats = {k: sum(part[1][k] for part in parts) for k in ("hits", "misses")}
+    return (sum(part[0] for part in parts) / len(parts)).astype(np.float32), stats
+
+
 def extract_features(
     paths: Sequence[Path],
     spec: FeatureSpec,
@@ -202,6 +222,8 @@ def extract_features(
     regions, fewer images go into each batch, which keeps memory flat.
     """
     progress = progress or Progress()
+    if len(spec.views) > 1:
+        return _view_average(paths, spec, progress, batch_size, cache_root)
     batch_size = images_per_batch(batch_size, spec.regions)
     cache = FeatureCache(spec, cache_root)
     digests = [file_digest(p) for p in paths]

@@ -230,16 +230,28 @@ def _fit(learn: Learner, epochs: int, lr, schedule: str, cbs: list[Callback]) ->
 
 
 @torch.inference_mode()
-def _valid_probs(model: nn.Module, valid_set: ImageSet, config: TrainConfig,
-                 multi_label: bool) -> np.ndarray:
-    """Validation probabilities of the final network, with the same views as saved."""
+def _set_logits(model: nn.Module, image_set: ImageSet, config: TrainConfig) -> np.ndarray:
+    """Logits of the final network on an un-augmented image set, with the views as saved."""
     from cvlib.checkpoint import ViewAverage
 
     net = ViewAverage(model.eval(), config.views)
     step = images_per_batch(32, config.layout)
-    outs = [net(torch.stack([valid_set[i][0] for i in range(s, min(s + step, len(valid_set)))]))
-            for s in range(0, len(valid_set), step)]
-    return probabilities(torch.cat(outs).numpy(), multi_label)
+    outs = [net(torch.stack([image_set[i][0] for i in range(s, min(s + step, len(image_set)))]))
+            for s in range(0, len(image_set), step)]
+    return torch.cat(outs).numpy()
+
+
+def _valid_probs(model: nn.Module, valid_set: ImageSet, config: TrainConfig,
+                 multi_label: bool) -> np.ndarray:
+    """Validation probabilities of the final network, with the same views as saved."""
+    return probabilities(_set_logits(model, valid_set, config), multi_label)
+
+
+def network_logits(model: nn.Module, paths: Sequence[Path], config: TrainConfig) -> np.ndarray:
+    """Logits of a fine-tuned network on photos (a test folder), preprocessed as validation."""
+    images = [load_image(path) for path in paths]
+    targets = np.zeros(len(images), np.int64)
+    return _set_logits(model, ImageSet(images, targets, config.preprocessing(), False), config)
 
 
 @dataclass

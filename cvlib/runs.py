@@ -62,6 +62,7 @@ def record_training(dataset: Dataset, result, *, model_dir: Path | None = None,
         "settings": config.to_dict(),
         "versions": result.meta["versions"],
         "metrics": summary(result.metrics),
+        "estimate": result.meta.get("estimate"),
         "timings": result.timings,
         "stopped_early": result.stopped_early,
         "model_dir": str(model_dir) if model_dir else None,
@@ -186,7 +187,7 @@ def rerun(record: dict[str, Any], *, progress=None, page: str | None = "rerun"):
     from cvlib.train_config import TrainConfig
 
     dataset = dataset_of(record)
-    config = TrainConfig(**record["settings"])
+    config = TrainConfig.from_record(record["settings"])
     result = train(dataset, config, progress=progress,
                    valid_idx=valid_indices(dataset, record["split"]["valid"]))
     new = record_training(dataset, result, page=page)
@@ -215,14 +216,18 @@ class Predictions:
 
 def validation_predictions(record: dict[str, Any]) -> Predictions:
     """The run's validation probabilities: from its saved model when there is one, else by
-    re-running it exactly (seconds for quick training, thanks to the feature cache)."""
+    re-running it exactly (seconds for quick training, thanks to the feature cache).
+
+    A model whose final head was fitted on all photos has seen its validation photos, so
+    its validation predictions come from the re-run, whose head has not."""
     import numpy as np
 
     dataset = dataset_of(record)
     idx = valid_indices(dataset, record["split"]["valid"])
     paths = [dataset.items[i].path for i in idx]
     model_dir = record.get("model_dir")
-    if model_dir and Path(model_dir).is_dir():
+    saw_valid = record["split"].get("final_fit") == "all photos"
+    if model_dir and Path(model_dir).is_dir() and not saw_valid:
         from cvlib.inference import Predictor, evaluate_model
 
         predictor = Predictor.load(model_dir)
@@ -231,7 +236,8 @@ def validation_predictions(record: dict[str, Any]) -> Predictions:
         from cvlib.train import train
         from cvlib.train_config import TrainConfig
 
-        probs = train(dataset, TrainConfig(**record["settings"]), valid_idx=idx).valid_probs
+        config = TrainConfig.from_record(record["settings"])
+        probs = train(dataset, config, valid_idx=idx).valid_probs
     from cvlib.train import targets_of
 
     return Predictions(np.asarray(probs), targets_of(dataset, idx), paths,

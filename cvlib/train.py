@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,8 @@ from cvlib import region_pool
 from cvlib.checkpoint import ViewAverage, head_on_pretrained, make_meta, save_model, save_state
 from cvlib.data import Dataset, fingerprint, split
 from cvlib.errors import BadImageError, DatasetError
-from cvlib.evaluate import evaluate
+from cvlib.estimate import Estimate, cross_validated_accuracy, from_counts
+from cvlib.evaluate import evaluate, summary
 from cvlib.features import FeatureSpec, extract_features
 from cvlib.images import check_image
 from cvlib.preprocess import probabilities
@@ -60,6 +61,8 @@ class TrainResult:
     fine_tuned: nn.Module | None = None
     timings: dict[str, float] = field(default_factory=dict)
     stopped_early: bool = False
+    estimate: Estimate | None = None
+    test_metrics: dict[str, Any] | None = None
 
     @cached_property
     def network(self) -> nn.Module:
@@ -156,14 +159,17 @@ def train(dataset: Dataset, config: TrainConfig | None = None, *,
           progress: Progress | None = None, valid_idx: list[int] | None = None) -> TrainResult:
     """Train a classifier on ``dataset`` and validate it on a held-out, stratified split.
 
-    ``valid_idx`` overrides the seeded split (to re-run a recorded run exactly, or to
-    validate on a fixed set across hard-negative rounds).
+    The split is the dataset's own validation folder when it has one (train/valid folders),
+    else seeded; ``valid_idx`` overrides both (to re-run a recorded run exactly, or to
+    validate on a fixed set across hard-negative rounds).  A ``test/`` folder
+    (:attr:`Dataset.test`) is scored once, by the final model, after everything is chosen.
     """
     config = (config or TrainConfig()).for_data(dataset.multi_label)
     progress = progress or Progress()
     seed_everything(config.seed)
     start = time.perf_counter()
-    dataset, valid_idx = drop_unreadable(dataset, progress, valid_idx)
+    given = valid_idx if valid_idx is not None else dataset.folder_valid()
+    dataset, valid_idx = drop_unreadable(dataset, progress, given)
     if valid_idx is None:
         train_idx, valid_idx = split(dataset, valid_pct=config.valid_pct, seed=config.seed)
     else:
@@ -174,12 +180,11 @@ def train(dataset: Dataset, config: TrainConfig | None = None, *,
     spec = FeatureSpec.of(config, dataset.multi_label)
     progress.log(f"features: {spec.key}")
     feats, cache = extract_features(paths, spec, progress=progress)
+    rows = HeadRows(config, dataset, training_views(config, spec, paths, feats, progress))
     t_features = time.perf_counter() - start
 
-    n_classes = len(dataset.classes)
-    y_train, y_valid = targets_of(dataset, train_idx), targets_of(dataset, valid_idx)
-    head = fit_head_for(config, feats[train_idx], y_train, n_classes,
-                        multi_label=dataset.multi_label, progress=progress)
+    y_valid = targets_of(dataset, valid_idx)
+    head = rows.fit(train_idx, progress)
     probe_probs = probabilities(head_logits(head, feats[valid_idx]), dataset.multi_label)
     probe_metrics = evaluate(probe_probs, y_valid, dataset.classes,
                              multi_label=dataset.multi_label, curves=False)
@@ -195,6 +200,12 @@ def train(dataset: Dataset, config: TrainConfig | None = None, *,
         fine_tuned, valid_probs, stopped = outcome.network, outcome.valid_probs, outcome.stopped
     headline = evaluate(valid_probs, y_valid, dataset.classes, multi_label=dataset.multi_label,
                         curves=False)
+    estimate = estimate_for(config, rows, feats, train_idx, valid_idx, headline, progress)
+    final_fit = "training photos"
+    if config.fit_on_all and fine_tuned is None and given is None:
+        progress.log("final head fitted on all photos (validation was for the estimate)")
+        head, final_fit = rows.fit(list(range(len(dataset))), progress), "all photos"
+    test = score_test(dataset, config, spec, head, fine_tuned, progress)
     timings = {"features_s": round(t_features, 2),
                "total_s": round(time.perf_counter() - start, 2),
                "cache_hits": cache["hits"], "cache_misses": cache["misses"]}
@@ -206,12 +217,94 @@ def train(dataset: Dataset, config: TrainConfig | None = None, *,
         training=config.to_dict(), metrics=headline, timings=timings,
         data_fingerprint=fingerprint(dataset),
         split={"valid": [_rel(dataset, i) for i in valid_idx], "seed": config.seed,
-               "valid_pct": config.valid_pct},
+               "valid_pct": config.valid_pct, "by_folder": dataset.valid_folder,
+               "final_fit": final_fit},
+        estimate=estimate.to_dict(),
+        **({} if test is None else {"test": summary(test)}),
     )
     progress.update(stage="done")
     return TrainResult(config, meta, valid_probs, y_valid, [paths[i] for i in valid_idx],
                        [paths[i] for i in train_idx], head=head, fine_tuned=fine_tuned,
-                       timings=timings, stopped_early=stopped)
+                       timings=timings, stopped_early=stopped, estimate=estimate,
+                       test_metrics=test)
+
+
+def training_views(config: TrainConfig, spec: FeatureSpec, paths: list[Path],
+                   feats: np.ndarray, progress: Progress) -> list[np.ndarray]:
+    """The feature rows the head learns from: one matrix per training view.
+
+    With ``train_views`` left at ``("identity",)`` the head learns from the very features it
+    is validated on; otherwise every augmented view of every training photo is a row of its
+    own (feature-space augmentation), each view cached like the rest.
+    """
+    if config.train_views == ("identity",):
+        return [feats]
+    return [feats if (view,) == spec.views else
+            extract_features(paths, replace(spec, views=(view,)), progress=progress)[0]
+            for view in config.train_views]
+
+
+@dataclass
+class HeadRows:
+    """Fits a run's head on any subset of photos, with every training view of each."""
+
+    config: TrainConfig
+    dataset: Dataset
+    views: list[np.ndarray]
+
+    def fit(self, indices: list[int] | np.ndarray, progress: Progress | None = None,
+            ) -> nn.Linear:
+        """The head fitted on the photos at ``indices`` (all their training views)."""
+        indices = list(indices)
+        x = np.concatenate([view[indices] for view in self.views])
+        y = targets_of(self.dataset, indices)
+        y = np.concatenate([y] * len(self.views))
+        return fit_head_for(self.config, x, y, len(self.dataset.classes),
+                            multi_label=self.dataset.multi_label, progress=progress)
+
+
+def estimate_for(config: TrainConfig, rows: HeadRows, feats: np.ndarray, train_idx: list[int],
+                 valid_idx: list[int], headline: dict[str, Any], progress: Progress,
+                 ) -> Estimate:
+    """Accuracy to expect on new photos: cross-validated over every photo in quick mode
+    (cheap: the features are cached), else the validation accuracy with its interval."""
+    dataset = rows.dataset
+    if config.mode == "quick" and config.estimate_folds >= 2 and not dataset.multi_label:
+        targets = dataset.targets()
+        if np.bincount(targets, minlength=len(dataset.classes)).min() >= 2:
+            progress.update(stage="estimating accuracy")
+
+            def fit(indices: np.ndarray):
+                head = rows.fit(indices)
+                return lambda test: head_logits(head, feats[test]).argmax(1)
+
+            return cross_validated_accuracy(targets, fit, folds=config.estimate_folds,
+                                            seed=config.seed)
+    return from_counts(round(headline["accuracy"] * len(valid_idx)), len(valid_idx),
+                       "validation")
+
+
+def score_test(dataset: Dataset, config: TrainConfig, spec: FeatureSpec, head: nn.Linear,
+               fine_tuned: nn.Module | None, progress: Progress) -> dict[str, Any] | None:
+    """Metrics of the final model on the dataset's ``test/`` photos, or None without them.
+
+    Scored once, after every choice is made, so it stays an honest test.
+    """
+    test = dataset.test
+    if test is None or not test.items:
+        return None
+    progress.update(stage="testing")
+    test_paths = [item.path for item in test.items]
+    if fine_tuned is None:
+        test_feats, _ = extract_features(test_paths, spec, progress=progress)
+        logits = head_logits(head, test_feats)
+    else:
+        from cvlib.fine_tune import network_logits
+
+        logits = network_logits(fine_tuned, test_paths, config)
+    targets = test.labels_matrix() if test.multi_label else test.targets()
+    return evaluate(probabilities(logits, test.multi_label), targets, test.classes,
+                    multi_label=test.multi_label, curves=False)
 
 
 def _rel(dataset: Dataset, index: int) -> str:

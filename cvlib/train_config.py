@@ -20,6 +20,9 @@ REGIONS = ("auto", *REGION_LAYOUTS)
 """What the backbone looks at (see :mod:`cvlib.regions`): the whole image, or overlapping
 strips pooled by a smooth maximum; ``auto`` picks strips for multi-label data."""
 
+RECORDED_BEFORE = {"fit_on_all": False, "estimate_folds": 0, "train_views": ("identity",)}
+"""What runs recorded before these settings existed did, so a re-run repeats them."""
+
 
 @dataclass
 class TrainConfig:
@@ -46,6 +49,9 @@ class TrainConfig:
     schedule: str = "one_cycle"
     valid_pct: float = 0.2
     seed: int = 42
+    fit_on_all: bool = False
+    estimate_folds: int = 0
+    train_views: tuple[str, ...] = ("identity",)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -55,9 +61,16 @@ class TrainConfig:
         if self.regions not in REGIONS:
             raise ValueError(f"regions must be one of {REGIONS}, not {self.regions!r}")
         self.views = tuple(self.views)
+        self.train_views = tuple(self.train_views)
         if self.regions == "strips" and self.views != ("identity",):
             raise ValueError("strips already look at every part of the image; "
                              "use them with the identity view only")
+
+    @classmethod
+    def from_record(cls, settings: dict[str, Any]) -> TrainConfig:
+        """The config a recorded run used; settings older records lack get the values those
+        runs had (before the final fit on all photos and feature-space augmentation)."""
+        return cls(**{**RECORDED_BEFORE, **settings})
 
     def for_data(self, multi_label: bool) -> TrainConfig:
         """This config with ``regions="auto"`` decided for single- or multi-label data."""
@@ -88,6 +101,7 @@ class TrainConfig:
         """JSON-ready settings, stored in the model and the run record."""
         data = asdict(self)
         data["views"] = list(self.views)
+        data["train_views"] = list(self.train_views)
         data["image_size"] = self.backbone_size
         return data
 

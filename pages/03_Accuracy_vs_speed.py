@@ -16,6 +16,7 @@ from ui.common import (
 from ui.datasets import dataset_picker, dataset_summary
 from ui.health import health_gate
 from ui.plots import accuracy_vs_latency
+from ui.training import ESTIMATE_MEANING
 
 PAGE = "p03"
 JOB = "compare-p03"
@@ -76,6 +77,9 @@ if dataset is not None:
         st.header("4 · Results")
         rows = [r.to_dict() for r in reports]
         st.dataframe([{"preset": r["preset"], "accuracy": f"{r['accuracy']:.1%}",
+                       "expected on new photos (95% interval)":
+                       f"{r['estimated_accuracy']:.1%} ({r['estimated_accuracy_low']:.0%}"
+                       f" to {r['estimated_accuracy_high']:.0%})",
                        "ms/image (PyTorch)": round(r["ms_torch"], 1),
                        "ms/image (ONNX)": None if r["ms_onnx"] is None
                        else round(r["ms_onnx"], 1),
@@ -87,6 +91,7 @@ if dataset is not None:
                    f"{1 / max(1, reports[0].n_valid):.1%}. Times are per image at batch 1 "
                    "on this machine, and include the mirrored second view the saved models "
                    "average over.")
+        st.caption(ESTIMATE_MEANING)
         front = [r.preset for r in pareto_front(reports)]
         st.plotly_chart(accuracy_vs_latency(rows, front), key=key(PAGE, "scatter"))
         st.caption("Green points are on the Pareto front (dotted line); red ones are beaten "

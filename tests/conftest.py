@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
+SHARED_DATA = next((folder for folder in (REPO.parent / "shared" / "data",
+                                          REPO.parent.parent / "shared" / "data")
+                    if folder.is_dir()), REPO.parent / "shared" / "data")
+"""``../shared/data`` beside the checkout, or beside the folder of worktrees it is in."""
 
 
 @pytest.fixture(scope="session")

@@ -36,6 +36,14 @@ def test_train_with_the_defaults_reaches_090_on_the_real_photos(trained):
     assert "linear probe" in trained["stderr"]  # progress went to stderr
 
 
+def test_train_reports_the_accuracy_to_expect_on_new_photos_with_its_interval(trained):
+    low, high = trained["estimated_accuracy_low"], trained["estimated_accuracy_high"]
+    assert 0.5 < low <= trained["estimated_accuracy"] <= high <= 1.0
+    assert trained["estimate"]["method"] in ("cross-validation", "validation")
+    model_json = json.loads((Path(trained["model"]) / "model.json").read_text())
+    assert model_json["estimate"]["accuracy"] == trained["estimated_accuracy"]
+
+
 def test_evaluate_scores_a_saved_model_on_any_labelled_dataset(trained, groceries4):
     report, _ = cvlib("evaluate", "--model", trained["model"], "--data", str(groceries4))
     assert report["n"] == 160

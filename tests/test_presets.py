@@ -20,7 +20,9 @@ from cvlib.registry import get_spec
 def report(name: str, accuracy: float, ms: float, n_valid: int = 32) -> PresetReport:
     """A measured row, as compare_presets returns it (only the compared fields matter)."""
     return PresetReport(preset=name, architecture="efficientnet_lite0", image_size=224,
-                        accuracy=accuracy, n_valid=n_valid, ms_torch=ms, ms_onnx=None,
+                        accuracy=accuracy, n_valid=n_valid, estimated_accuracy=accuracy,
+                        estimated_accuracy_low=accuracy, estimated_accuracy_high=accuracy,
+                        ms_torch=ms, ms_onnx=None,
                         size_mb=13.7, onnx_mb=None, params=3_400_000, train_s=1.0,
                         model_dir="")
 

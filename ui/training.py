@@ -135,6 +135,7 @@ def results_panel(page: str, result) -> None:
         f"Measured on {metrics['n']} images the model never trained on (a seeded, "
         "stratified split). Feature cache: "
         f"{result.timings['cache_hits']} hits, {result.timings['cache_misses']} computed.")
+    estimate_panel(result.estimate, result.test_metrics)
     if "confusion" in metrics:
         left, right = st.columns([2, 3])
         with left:
@@ -151,6 +152,32 @@ def results_panel(page: str, result) -> None:
     top_losses_grid(result)
     try_an_image(page, result)
     save_model_form(page, result)
+
+
+ESTIMATE_MEANING = (
+    "The interval is the range of true accuracies that could well have produced this score: "
+    "in 95 of 100 such runs it holds the accuracy you will get on new photos like these. "
+    "It is wide on few photos because each photo is a big step: with 30 validation photos, "
+    "one photo is 3 points, and a model that is right 85% of the time still scores 28 or "
+    "more out of 30 (0.93 or more) about one run in seven, so 30 photos cannot tell 0.85 "
+    "from 0.95.")
+"""What the estimate's interval means, in plain words (page 01 and page 03)."""
+
+
+def estimate_panel(estimate, test_metrics: dict[str, Any] | None = None) -> None:
+    """The accuracy to expect on new photos, its 95% interval, and the test score if any."""
+    cols = st.columns(2)
+    cols[0].metric("Expected on new photos", f"{estimate.accuracy:.1%}",
+                   f"95% interval {estimate.low:.0%} to {estimate.high:.0%}",
+                   delta_color="off")
+    if test_metrics is not None:
+        cols[1].metric("Test accuracy (test/ folder)", f"{test_metrics['accuracy']:.1%}",
+                       f"{test_metrics['n']} photos, scored once", delta_color="off")
+    how = ("every photo was a validation photo once (cross-validation on the cached "
+           f"features, {estimate.folds} folds over {estimate.n} photos)"
+           if estimate.method == "cross-validation"
+           else f"measured on the {estimate.n} validation photos")
+    st.caption(f"Expected accuracy: {how}. {ESTIMATE_MEANING}")
 
 
 def per_class_table(metrics: dict[str, Any]):
