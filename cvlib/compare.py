@@ -78,11 +78,12 @@ def measure_latency(folder: str | Path, engine: str = "torch", repeats: int = 10
     return 1000.0 * time_batches(predictor, batch_size=1, repeats=repeats)
 
 
-def compare_presets(dataset: Dataset, names: Sequence[str], *, mode: str = "quick",
+def compare_presets(dataset: Dataset, names: Sequence[str], *, mode: str | None = None,
                     onnx: bool = True, repeats: int = 10, out_root: Path | None = None,
                     progress: Progress | None = None) -> list[PresetReport]:
     """Train, save and time each preset in ``names`` on ``dataset``, cheapest first.
 
+    Each preset trains in its own mode unless ``mode`` (``quick`` or ``full``) is given.
     Every preset is validated on the same seeded split, so accuracies compare fairly.
     Each model is saved under ``out_root`` (default :func:`compare_dir`) and recorded in the
     run history.  Raises :class:`cvlib.errors.Cancelled` when stopped between presets.
@@ -100,7 +101,7 @@ def compare_presets(dataset: Dataset, names: Sequence[str], *, mode: str = "quic
     return reports
 
 
-def _measure_preset(dataset: Dataset, name: str, mode: str, onnx: bool, repeats: int,
+def _measure_preset(dataset: Dataset, name: str, mode: str | None, onnx: bool, repeats: int,
                     folder: Path, progress: Progress) -> PresetReport:
     """Train one preset, save it, and measure it."""
     from cvlib.inference import export_onnx

@@ -76,30 +76,51 @@ class ImageSet(torch.utils.data.Dataset):
 
 
 class ReportProgress(Callback):
-    """Forwards batches and epochs to a :class:`Progress`; stops the fit when asked."""
+    """Forwards batches and epochs to a :class:`Progress`; stops the fit when asked.
+
+    Each epoch's record holds the training set's loss and accuracy beside the validation
+    set's, so the live chart can show under- and overfitting.  The training figures are
+    averaged over the epoch's batches, as the network saw them (augmented, while its
+    weights moved): the usual convention, and free, since no extra pass is needed.
+    """
 
     order = 90
 
-    def __init__(self, progress: Progress, epoch_offset: int, total_epochs: int) -> None:
+    def __init__(self, progress: Progress, epoch_offset: int, total_epochs: int,
+                 multi_label: bool) -> None:
         self.progress, self.offset, self.total_epochs = progress, epoch_offset, total_epochs
+        self.scores = accuracy_metrics(multi_label)
+        self._sums: dict[str, float] = {}
+
+    def before_epoch(self) -> None:
+        self._sums = {"n": 0.0, "loss": 0.0, **{f.__name__: 0.0 for f in self.scores}}
 
     def before_batch(self) -> None:
         if self.progress.cancelled:
             raise CancelFitException()
 
     def after_batch(self) -> None:
-        if self.training:
-            self.progress.update(stage="fine-tuning", epoch=self.offset + self.epoch + 1,
-                                 total_epochs=self.total_epochs, step=self.iter + 1,
-                                 total=self.n_iter, train_loss=float(self.loss.detach()))
+        if not self.training:
+            return
+        n = float(len(self.yb[0]))
+        loss = float(self.loss.detach())
+        self._sums["n"] += n
+        self._sums["loss"] += n * loss
+        for score in self.scores:
+            self._sums[score.__name__] += n * float(score(self.pred.detach(), self.yb[0]))
+        self.progress.update(stage="fine-tuning", epoch=self.offset + self.epoch + 1,
+                             total_epochs=self.total_epochs, step=self.iter + 1,
+                             total=self.n_iter, train_loss=loss)
 
     def after_epoch(self) -> None:
-        values = self.recorder.log  # [epoch, train_loss, valid_loss, metrics..., time]
-        self.progress.add_record({"epoch": self.offset + self.epoch + 1,
-                                  "stage": "fine-tune",
-                                  "train_loss": float(values[1]),
-                                  "valid_loss": float(values[2]),
-                                  "accuracy": float(values[3])})
+        values = self.recorder.log  # [epoch, train_loss, valid_loss, *metrics, time]
+        n = max(1.0, self._sums["n"])
+        record = {"epoch": self.offset + self.epoch + 1, "stage": "fine-tune",
+                  "train_loss": self._sums["loss"] / n, "valid_loss": float(values[2])}
+        for i, score in enumerate(self.scores):
+            record[f"train_{score.__name__}"] = self._sums[score.__name__] / n
+            record[score.__name__] = float(values[3 + i])
+        self.progress.add_record(record)
 
 
 class KeepBest(Callback):
@@ -130,13 +151,22 @@ class FrozenBatchNorm(Callback):
     before_train = before_epoch
 
 
-def accuracy_metric(multi_label: bool):
-    """fastai metric: argmax accuracy, or per-label accuracy at 0.5 for multi-label."""
+def accuracy_metrics(multi_label: bool) -> list:
+    """fastai metrics named as :func:`cvlib.evaluate.evaluate` names them.
+
+    ``accuracy`` is argmax accuracy, or for multi-label the exact match at 0.5 (the whole
+    label set right), as the quick head's point and the saved model's metrics are;
+    multi-label adds ``hamming_accuracy``, the share of right yes/no decisions.
+    """
     def accuracy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if multi_label:
-            return ((logits.sigmoid() >= 0.5).float() == target).float().mean()
+            return ((logits.sigmoid() >= 0.5).float() == target).all(dim=1).float().mean()
         return (logits.argmax(dim=1) == target).float().mean()
-    return accuracy
+
+    def hamming_accuracy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return ((logits.sigmoid() >= 0.5).float() == target).float().mean()
+
+    return [accuracy, hamming_accuracy] if multi_label else [accuracy]
 
 
 def make_learner(network: nn.Module, train_set: ImageSet, valid_set: ImageSet,
@@ -162,7 +192,7 @@ def make_learner(network: nn.Module, train_set: ImageSet, valid_set: ImageSet,
     # channels-last memory is about 1.5x faster for these convolutions on CPUs and GPUs alike
     network = network.to(device, memory_format=torch.channels_last)
     learn = Learner(dls, network, loss_func=loss, splitter=splitter,
-                    metrics=accuracy_metric(multi_label), path=path,
+                    metrics=accuracy_metrics(multi_label), path=path,
                     cbs=[FrozenBatchNorm()])
     return learn.to_fp16() if device == "cuda" else learn
 
@@ -203,11 +233,12 @@ def fine_tune(network: nn.Module, dataset: Dataset, train_idx: list[int],
         if config.freeze_epochs:
             learn.freeze()
             _fit(learn, config.freeze_epochs, config.lr * 10, config.schedule,
-                 [ReportProgress(progress, 0, total), keep])
+                 [ReportProgress(progress, 0, total, dataset.multi_label), keep])
         if config.epochs and not progress.cancelled:
             learn.unfreeze()
             _fit(learn, config.epochs, slice(config.lr / 10, config.lr), config.schedule,
-                 [ReportProgress(progress, config.freeze_epochs, total), keep])
+                 [ReportProgress(progress, config.freeze_epochs, total,
+                                 dataset.multi_label), keep])
     model = learn.model.float().to("cpu").to(memory_format=torch.contiguous_format)
     if not keep.improved:
         progress.log("fine-tuning did not beat the quick head on validation; kept the head")
@@ -263,17 +294,50 @@ class LRFinderResult:
     suggestion: float
 
 
+class FinderProgress(Callback):
+    """Steps of the learning-rate finder for a :class:`Progress`; Stop ends the sweep."""
+
+    order = 90
+
+    def __init__(self, progress: Progress, num_it: int) -> None:
+        self.progress, self.num_it = progress, num_it
+
+    def before_batch(self) -> None:
+        if self.progress.cancelled:
+            raise CancelFitException()
+
+    def after_batch(self) -> None:
+        if self.training:
+            self.progress.update(stage="finding a learning rate", step=self.train_iter,
+                                 total=self.num_it)
+
+
 def find_lr(network: nn.Module, dataset: Dataset, train_idx: list[int],
-            valid_idx: list[int], config: TrainConfig) -> LRFinderResult:
-    """Run fastai's ``lr_find`` (valley suggestion) on the whole network; weights restored."""
+            valid_idx: list[int], config: TrainConfig, progress: Progress | None = None,
+            num_it: int = 50) -> LRFinderResult:
+    """Run fastai's ``lr_find`` (valley suggestion) on the whole network; weights restored.
+
+    ``progress`` sees every step; a Stop ends the sweep and raises
+    :class:`cvlib.errors.Cancelled` (a partial sweep suggests nothing trustworthy).
+    """
+    from cvlib.errors import Cancelled
+
+    progress = progress or Progress()
     train_set, valid_set = _image_sets(dataset, train_idx, valid_idx, config)
     with tempfile.TemporaryDirectory() as scratch:
         learn = make_learner(network, train_set, valid_set,
                              images_per_batch(config.batch_size, config.layout),
                              dataset.multi_label, config.seed, Path(scratch))
         learn.unfreeze()
-        with learn.no_bar():
-            suggestion = learn.lr_find(num_it=50, show_plot=False)
+        try:
+            with learn.no_bar(), learn.added_cbs(FinderProgress(progress, num_it)):
+                suggestion = learn.lr_find(num_it=num_it, show_plot=False)
+        except Exception:
+            if progress.cancelled:  # too few points for a suggestion: the stop explains it
+                raise Cancelled("stopped on request") from None
+            raise
+    if progress.cancelled:
+        raise Cancelled("stopped on request")
     return LRFinderResult([float(x) for x in learn.recorder.lrs],
                           [float(x) for x in learn.recorder.losses],
                           float(suggestion.valley))

@@ -26,17 +26,22 @@ class Preset:
     architecture : registry name of the backbone.
     image_size : side in pixels the images are resized to.
     purpose : one sentence on when to pick it.
+    mode : how it trains by default: ``quick`` (the last layer) or ``full`` (everything).
+    epochs : epochs of full training.
     """
 
     name: str
     architecture: str
     image_size: int
     purpose: str
+    mode: str = "quick"
+    epochs: int = 3
 
-    def config(self, mode: str = "quick", **changes) -> TrainConfig:
-        """The training settings of this preset (other settings keep their defaults)."""
-        return TrainConfig(mode=mode, architecture=self.architecture,
-                           image_size=self.image_size, **changes)
+    def config(self, mode: str | None = None, **changes) -> TrainConfig:
+        """The training settings of this preset (``mode`` None: the preset's own mode)."""
+        return TrainConfig(**{"mode": mode or self.mode, "architecture": self.architecture,
+                              "image_size": self.image_size, "epochs": self.epochs,
+                              **changes})
 
     @property
     def params(self) -> int:
@@ -45,19 +50,41 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (
+    Preset("tiny", "efficientnet_lite0", 128,
+           "A tiny input on the smallest network: the fastest, for many streams or a "
+           "microcontroller-class board; small objects get lost."),
     Preset("small", "efficientnet_lite0", 160,
-           "Fewest pixels on the smallest network: phones, a Raspberry Pi, many streams."),
+           "Fewest pixels that still keep most detail: phones, a Raspberry Pi."),
     Preset("fast", "efficientnet_lite0", 224,
            "The smallest network at its native size: a laptop CPU in real time."),
     Preset("balanced", "efficientnet_lite1", 240,
            "A wider, deeper network at its native size: more detail for a little more time."),
     Preset("accurate", "efficientnet_lite2", 260,
-           "The largest offline network at its native size: best accuracy, slowest."),
+           "The largest offline network at its native size: the studio's default."),
+    Preset("accurate-full", "efficientnet_lite2", 260,
+           "The same network with every layer fine-tuned for 3 epochs: the most accurate "
+           "this machine affords, minutes of training on a CPU, as fast to run as 'accurate'.",
+           mode="full", epochs=3),
 )}
-"""Ordered from cheapest to most expensive; all four work offline."""
+"""Ordered from cheapest to most expensive to train; all work offline."""
 
-WORKSHOP_PRESETS = ("small", "fast")
-"""The two that train and time in well under two minutes on a laptop CPU with sample data."""
+WORKSHOP_PRESETS = ("tiny", "fast")
+"""Two quick presets that train and time in well under two minutes on a laptop CPU."""
+
+WORKSHOP_TRAINING: dict[str, object] = {
+    "mode": "full", "architecture": "efficientnet_lite0", "image_size": 128, "epochs": 3,
+    "lr": 1e-3, "batch_size": 16}
+"""Page 01's workshop preset: a *full* training run small enough to watch live (about two
+minutes on a laptop CPU with the sample data), so the curves have epochs to show."""
+
+WORKSHOP_GRID: dict[str, list[object]] = {"lr": [1e-5, 1e-3, 1e-2]}
+"""Page 11's workshop grid: three learning rates of full training (settings below), the
+setting that matters most and that quick mode cannot show."""
+
+WORKSHOP_GRID_FIXED: dict[str, object] = {
+    "mode": "full", "architecture": "efficientnet_lite0", "image_size": 96, "epochs": 2,
+    "batch_size": 16}
+"""What every cell of page 11's workshop grid shares: small and short, a few minutes in all."""
 
 
 def get_preset(name: str) -> Preset:

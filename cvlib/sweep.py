@@ -330,10 +330,10 @@ def _prefetch_features(plan: SweepPlan, pending: list[PlannedCell], progress: Pr
     needed = {}
     for p in pending:
         spec = FeatureSpec.of(p.config, plan.datasets[p.cell.dataset].multi_label)
-        needed.setdefault((p.cell.dataset, spec), None)
-    for dataset_path, spec in needed:
+        needed.setdefault((p.cell.dataset, spec), p.config)
+    for (dataset_path, spec), config in needed.items():
         progress.check()
-        progress.log(f"features {spec.key} for {Path(dataset_path).name}")
+        progress.log(f"features of {Path(dataset_path).name}: {config.describe()}")
         paths = [item.path for item in plan.datasets[dataset_path].items]
         extract_features(paths, spec, progress=child_progress(progress))
 
@@ -435,18 +435,30 @@ class HeatmapData:
     count: list[list[int]]
 
 
-def heatmap_data(rows: Sequence[dict[str, Any]], x: str, y: str,
+def heatmap_data(rows: Sequence[dict[str, Any]], x: str, y: str | None = None,
                  metric: str = "accuracy") -> HeatmapData:
-    """The metric averaged over everything but ``x`` and ``y``; rows are ``y``, columns ``x``."""
+    """The metric averaged over everything but ``x`` and ``y``; rows are ``y``, columns ``x``.
+
+    Without ``y`` (only one setting was swept) there is one row, ``"all runs"``: a setting
+    against itself would only fill the diagonal.
+    """
     x_values = _ordered({r.get(x) for r in rows})
-    y_values = _ordered({r.get(y) for r in rows})
-    found = {(g[x], g[y]): g for g in aggregate(rows, [x, y], metric)}
+    if y is None:
+        found = {(g[x], ALL_RUNS): g for g in aggregate(rows, [x], metric)}
+        y_values = [ALL_RUNS]
+    else:
+        found = {(g[x], g[y]): g for g in aggregate(rows, [x, y], metric)}
+        y_values = _ordered({r.get(y) for r in rows})
     mean = [[found[(a, b)]["mean"] if (a, b) in found else None for a in x_values]
             for b in y_values]
     std = [[found[(a, b)]["std"] if (a, b) in found else None for a in x_values]
            for b in y_values]
     count = [[found[(a, b)]["n"] if (a, b) in found else 0 for a in x_values] for b in y_values]
-    return HeatmapData(x, y, x_values, y_values, mean, std, count)
+    return HeatmapData(x, y or "", x_values, y_values, mean, std, count)
+
+
+ALL_RUNS = "all runs"
+"""The one row of a heatmap over a single setting."""
 
 
 def _ordered(values: set[Any]) -> list[Any]:

@@ -63,6 +63,9 @@ class TrainResult:
     stopped_early: bool = False
     estimate: Estimate | None = None
     test_metrics: dict[str, Any] | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+    """One record per epoch (epoch 0 is the quick head): training and validation loss and
+    accuracy, as the live chart drew them."""
 
     @cached_property
     def network(self) -> nn.Module:
@@ -178,7 +181,7 @@ def train(dataset: Dataset, config: TrainConfig | None = None, *,
     check_trainable(dataset, train_idx)
     paths = [dataset.items[i][0] for i in range(len(dataset))]
     spec = FeatureSpec.of(config, dataset.multi_label)
-    progress.log(f"features: {spec.key}")
+    progress.log(f"The pretrained network reads every photo once: {config.describe()}.")
     feats, cache = extract_features(paths, spec, progress=progress)
     rows = HeadRows(config, dataset, training_views(config, spec, paths, feats, progress))
     t_features = time.perf_counter() - start
@@ -188,9 +191,14 @@ def train(dataset: Dataset, config: TrainConfig | None = None, *,
     probe_probs = probabilities(head_logits(head, feats[valid_idx]), dataset.multi_label)
     probe_metrics = evaluate(probe_probs, y_valid, dataset.classes,
                              multi_label=dataset.multi_label, curves=False)
-    progress.add_record({"epoch": 0, "stage": "linear probe",
-                         "valid_loss": probe_metrics["loss"],
-                         "accuracy": probe_metrics["accuracy"]})
+    train_probs = probabilities(head_logits(head, feats[train_idx]), dataset.multi_label)
+    train_metrics = evaluate(train_probs, targets_of(dataset, train_idx), dataset.classes,
+                             multi_label=dataset.multi_label, curves=False)
+    t_quick = time.perf_counter() - start
+    progress.update(total_epochs=config.freeze_epochs + config.epochs
+                    if config.mode == "full" else 0)
+    progress.add_record({"epoch": 0, "stage": "linear probe", "elapsed_s": round(t_quick, 2),
+                         **epoch_record(train_metrics, probe_metrics, dataset.multi_label)})
     valid_probs, stopped, fine_tuned = probe_probs, False, None
     if config.mode == "full":
         from cvlib.fine_tune import fine_tune
@@ -226,7 +234,7 @@ def train(dataset: Dataset, config: TrainConfig | None = None, *,
     return TrainResult(config, meta, valid_probs, y_valid, [paths[i] for i in valid_idx],
                        [paths[i] for i in train_idx], head=head, fine_tuned=fine_tuned,
                        timings=timings, stopped_early=stopped, estimate=estimate,
-                       test_metrics=test)
+                       test_metrics=test, history=progress.snapshot()["history"])
 
 
 def training_views(config: TrainConfig, spec: FeatureSpec, paths: list[Path],
@@ -307,6 +315,20 @@ def score_test(dataset: Dataset, config: TrainConfig, spec: FeatureSpec, head: n
                     multi_label=test.multi_label, curves=False)
 
 
+def epoch_record(train_metrics: dict[str, Any], valid_metrics: dict[str, Any],
+                 multi_label: bool) -> dict[str, float]:
+    """One point of the training curve, named as fine-tuning's epochs name theirs.
+
+    ``accuracy`` means what it means everywhere in the studio: argmax accuracy, or for
+    multi-label the exact match (the whole label set right); multi-label adds
+    ``hamming_accuracy`` (right yes/no decisions).
+    """
+    names = ["accuracy", "hamming_accuracy"] if multi_label else ["accuracy"]
+    return {"train_loss": train_metrics["loss"], "valid_loss": valid_metrics["loss"],
+            **{f"train_{n}": train_metrics[n] for n in names},
+            **{n: valid_metrics[n] for n in names}}
+
+
 def _rel(dataset: Dataset, index: int) -> str:
     """An item's path relative to the dataset root, as stored in records."""
     path = dataset.items[index][0]
@@ -316,21 +338,26 @@ def _rel(dataset: Dataset, index: int) -> str:
         return str(path)
 
 
-def find_learning_rate(dataset: Dataset, config: TrainConfig):
+def find_learning_rate(dataset: Dataset, config: TrainConfig, *,
+                       progress: Progress | None = None):
     """fastai's LR finder for full training, run from the quick head (as training starts).
 
     Returns :class:`cvlib.fine_tune.LRFinderResult`; the network is thrown away after.
+    ``progress`` sees the features, then every step of the sweep; Stop ends it.
     """
     from cvlib.fine_tune import find_lr
 
+    progress = progress or Progress()
     config = config.for_data(dataset.multi_label)
     seed_everything(config.seed)
-    dataset, _ = drop_unreadable(dataset, Progress())
+    dataset, _ = drop_unreadable(dataset, progress)
     train_idx, valid_idx = split(dataset, valid_pct=config.valid_pct, seed=config.seed)
     check_trainable(dataset, train_idx)
     paths = [dataset.items[i][0] for i in train_idx]
     spec = FeatureSpec.of(config, dataset.multi_label)
-    feats, _ = extract_features(paths, spec)
+    feats, _ = extract_features(paths, spec, progress=progress)
+    progress.check()
     head = fit_head_for(config, feats, targets_of(dataset, train_idx), len(dataset.classes),
                         multi_label=dataset.multi_label)
-    return find_lr(network_with_head(config, head), dataset, train_idx, valid_idx, config)
+    return find_lr(network_with_head(config, head), dataset, train_idx, valid_idx, config,
+                   progress)

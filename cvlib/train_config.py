@@ -97,6 +97,25 @@ class TrainConfig:
         side = self.backbone_size * INPUT_SCALE[self.layout]
         return Preprocessing(side, cfg.mean, cfg.std, self.resize, cfg.interpolation)
 
+    def describe(self) -> str:
+        """What the network is shown, in words (captions, the workshop notice).
+
+        >>> TrainConfig(architecture="efficientnet_lite0", image_size=224).describe()
+        'EfficientNet-Lite0 looking at the whole photo at 224 px'
+        """
+        spec = get_spec(self.architecture)
+        name = (f"EfficientNet-Lite{spec.lite_index}" if spec.lite_index is not None
+                else spec.name.replace("resnet", "ResNet-"))
+        side = self.backbone_size
+        if self.layout == "strips":
+            seen = (f"13 regions of the photo at {side} px each, cut from the photo "
+                    f"resized to {side * INPUT_SCALE['strips']} px")
+        else:
+            seen = f"the whole photo at {side} px"
+        if "hflip" in self.views:
+            seen += ", averaged with its mirror image"
+        return f"{name} looking at {seen}"
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings, stored in the model and the run record."""
         data = asdict(self)

@@ -74,10 +74,12 @@ if dataset is not None:
         "label on the network's features (quick), then the whole network (full)."
     )
     config = training_settings(PAGE, workshop={"architecture": "efficientnet_lite0",
-                                               "image_size": 224, "mode": "quick"})
+                                               "image_size": 224, "mode": "quick"},
+                               multi_label=True)
     regions = guarded(regions_explainer)(PAGE, dataset)
     if regions is not None:
         config = with_overrides(config, regions=regions)
+    st.caption(f"What the network is shown: {config.for_data(True).describe()}.")
     if st.button("▶ Train", type="primary", key=key(PAGE, "train")):
         start_training(JOB, dataset, config)
     result = training_monitor(JOB)

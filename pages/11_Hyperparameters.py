@@ -53,8 +53,15 @@ if dataset is not None:
         "grows fast. Finished runs are stored as they come, so running the grid again (or "
         "after a Stop) only trains what is missing."
     )
-    workshop = st.toggle("Workshop preset (8 quick runs, under 2 minutes on a laptop CPU)",
-                         key=key(PAGE, "workshop"))
+    workshop = st.toggle("Workshop preset (3 learning rates, full training: a few minutes "
+                         "on a laptop CPU)", key=key(PAGE, "workshop"))
+    if workshop:
+        st.info("Workshop preset: three **learning rates** of full training (EfficientNet-"
+                "Lite0 looking at the whole photo at 96 px, 2 epochs each). The learning rate "
+                "is the setting that matters most, and quick mode cannot show it: quick mode "
+                "fits only the last layer, in one step, without a learning rate. Expect too "
+                "small a rate to change nothing (the model stays where quick mode left it) "
+                "and too large a rate to wreck what ImageNet taught the network.")
     axes, fixed, repeats = grid_editor(PAGE, workshop)
     datasets = [str(dataset.root), *[line.strip() for line in extra.splitlines()
                                      if line.strip()]]
@@ -114,9 +121,11 @@ if dataset is not None:
                     results_panel(PAGE, trained)
 
 next_step("pages/11_Hyperparameters.py", [
-    "Put **weight decay** against **image size** on the heatmap: which one moves accuracy?",
-    "Switch to full mode with two learning rates and one epoch: the learning rate now "
-    "matters; compare its heatmap row spread with the repeats' spread.",
+    "Add a second setting to the workshop grid (epochs 1 and 3): does the best learning "
+    "rate depend on how long you train?",
+    "Set repeats to 2: is the learning rate's effect larger than the spread between repeats?",
+    "Switch to quick mode and sweep **weight decay** against **image size**: which moves "
+    "accuracy?",
     f"Run the same grid from a terminal: `python -m cvlib sweep --grid grid.yaml --data "
     f"{Path('sample_data/fridge4')}` (finished cells are skipped).",
 ])

@@ -75,3 +75,59 @@ def test_every_page_of_the_tutorial_opens_without_error(tmp_path):
         browser.close()
     assert errors == {}
     assert no_link_onwards == [], f"these pages do not end with a link onwards: {no_link_onwards}"
+
+
+PLOTS = "() => [...document.querySelectorAll('.js-plotly-plot')].map(p => p.data || [])"
+"""Every Plotly chart's traces, as the browser holds them."""
+
+
+def workshop_run(page, url: str, path: str, toggle: str, button: str, done: str) -> float:
+    """Open a page, switch its workshop preset on, press its button; seconds until ``done``."""
+    import time
+
+    page.goto(f"{url}/{path}")
+    page.get_by_text(toggle).first.click(timeout=180_000)
+    page.get_by_role("button", name=button).first.click(timeout=60_000)
+    start = time.perf_counter()
+    assert shows(page, done, timeout_ms=1_800_000), f"{path}: '{done}' never came"
+    seconds = time.perf_counter() - start
+    print(f"{path} workshop preset: {seconds:.0f} s from the click to '{done}'")
+    return seconds
+
+
+def test_page_01s_workshop_run_draws_training_and_validation_curves_epoch_by_epoch(tmp_path):
+    pytest.importorskip("playwright")
+    from playwright.sync_api import sync_playwright
+
+    with streamlit_server(tmp_path) as url, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        workshop_run(page, url, "Training_introduction",
+                     "Workshop preset (under 2 minutes on a laptop CPU)", "▶ Train",
+                     "Validation accuracy")
+        curves = [trace for plot in page.evaluate(PLOTS) for trace in plot
+                  if trace.get("name") in ("training", "validation")
+                  and trace.get("type") == "scatter"]
+        assert page_exceptions(page) == []
+        browser.close()
+    assert {t["name"] for t in curves} == {"training", "validation"}
+    assert all(len(t["x"]) > 1 for t in curves), [(t["name"], t["x"]) for t in curves]
+
+
+def test_page_11s_workshop_heatmap_varies_along_the_learning_rate_axis(tmp_path):
+    pytest.importorskip("playwright")
+    from playwright.sync_api import sync_playwright
+
+    with streamlit_server(tmp_path) as url, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        workshop_run(page, url, "Hyperparameters", "Workshop preset (3 learning rates",
+                     "▶ Run the grid", "Best setting")
+        page.get_by_text("Which settings matter?").wait_for(timeout=60_000)
+        (heatmap,) = [trace for plot in page.evaluate(PLOTS) for trace in plot
+                      if trace.get("type") == "heatmap"]
+        assert page_exceptions(page) == []
+        browser.close()
+    assert heatmap["x"] == ["1e-05", "1e-03", "0.01"] and heatmap["y"] == ["all runs"]
+    (row,) = heatmap["z"]
+    assert len(set(row)) > 1, f"accuracy is the same at every learning rate: {row}"

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import json
+
+from streamlit.testing.v1 import AppTest
+
 from tests.apptest_helpers import metric_values, open_page, run_until
 
 PAGE = "pages/01_Training_introduction.py"
+
+
+def chart(at: AppTest, key: str) -> dict:
+    """The Plotly figure of the chart with this key, as JSON."""
+    (found,) = [c for c in at.get("plotly_chart") if key in c.proto.id]
+    return json.loads(found.proto.spec)
 
 
 def test_page_renders_the_sample_data_summary_before_any_training():
@@ -17,12 +27,68 @@ def test_page_renders_the_sample_data_summary_before_any_training():
     assert at.button(key="p01-train")
 
 
+def test_the_workshop_preset_is_a_full_training_run_with_curves_to_read():
+    at = open_page(PAGE, timeout=300)
+    at.toggle(key="p01:workshop").set_value(True).run()
+    assert "**full** training (3 epochs" in at.info[0].value
+    at.button(key="p01-train").click().run()
+    run_until(at, lambda a: "Validation accuracy" in metric_values(a), every=3)
+    assert not at.exception, at.exception
+    curves = chart(at, "curves-train-p01")["data"]
+    for trace in curves:  # training and validation, loss and accuracy, epoch by epoch
+        assert trace["type"] == "scatter" and trace["x"] == [0, 1, 2, 3], trace["name"]
+    assert {t["name"] for t in curves} == {"training", "validation"}
+    said = " ".join(m.value for m in at.markdown)
+    assert "of its training photos" in said and "validation photos" in said
+    (modes,) = [d.value for d in at.dataframe if "mode" in d.value.columns]
+    assert list(modes["mode"]) == ["quick (last layer only)", "full (3 epochs)"]
+    truth = [m.value for m in at.markdown if "(truth)" in m.value]
+    assert len(truth) == 8, "every top loss lists every class's score, the truth marked"
+    assert all(m.count("%") == 4 for m in truth)
+    assert not [c for c in at.caption if c.value.startswith("features: ")]
+
+
+def test_the_learning_rate_finder_runs_in_the_background_and_stops():
+    at = open_page(PAGE)
+    at.toggle(key="p01:workshop").set_value(True).run()
+    at.button(key="p01:lrfind").click().run()
+    stop = [b for b in at.button if b.label.startswith("⏹ Stop")]
+    assert stop, "the finder is a job with a Stop button, not a blocking spinner"
+    stop[0].click().run()
+    run_until(at, lambda a: any("no learning rate" in w.value for w in a.warning))
+    assert not at.exception
+
+
+def test_the_suggested_rate_is_applied_with_one_click():
+    def script():
+        import streamlit as st
+
+        from cvlib.presets import WORKSHOP_TRAINING
+        from cvlib.train_config import TrainConfig
+        from ui.training import training_settings, use_learning_rate
+
+        config = training_settings("t", workshop=WORKSHOP_TRAINING)
+        st.button("use", key="use", on_click=use_learning_rate,
+                  args=("t", TrainConfig(**WORKSHOP_TRAINING), 3.3e-4))
+        st.write(f"lr={config.lr} mode={config.mode} size={config.image_size}")
+
+    at = AppTest.from_function(script, default_timeout=60)
+    at.run()
+    at.toggle(key="t:workshop").set_value(True).run()
+    at.button(key="use").click().run()
+    assert not at.exception
+    assert at.toggle(key="t:workshop").value is False
+    assert at.number_input(key="t:lr").value == 3.3e-4
+    assert at.markdown[-1].value == "lr=0.00033 mode=full size=128"
+
+
 def test_quick_training_on_real_photos_shows_validation_results(groceries4):
     at = open_page(PAGE)
     at.radio(key="tutorial:single-source").set_value("A folder on this machine").run()
     at.text_input(key="tutorial:single-folder").set_value(str(groceries4)).run()
-    at.toggle(key="p01:workshop").set_value(True).run()
-    assert "efficientnet_lite0" in at.info[0].value
+    at.radio(key="p01:mode").set_value("quick").run()
+    at.select_slider(key="p01:size").set_value(224).run()
+    at.selectbox(key="p01:arch").set_value("efficientnet_lite0").run()
     at.button(key="p01-train").click().run()
     run_until(at, lambda a: "Validation accuracy" in metric_values(a))
     assert not at.exception
@@ -30,6 +96,7 @@ def test_quick_training_on_real_photos_shows_validation_results(groceries4):
     assert float(metrics["Validation accuracy"].rstrip("%")) >= 80
     assert metrics["Validation images"] == "32"
     assert any("Confusion matrix" in md.value for md in at.markdown)
+    assert {t["type"] for t in chart(at, "curves-train-p01")["data"]} == {"bar"}
 
 
 def test_an_unknown_folder_gives_a_message_not_a_crash(tmp_path):

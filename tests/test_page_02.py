@@ -65,3 +65,23 @@ def test_page_02_teaches_trains_tunes_and_saves_with_thresholds():
     meta = read_model_meta(Path(os.environ["CVLIB_HOME"]) / "models" / "fridge-multi")
     assert meta["multi_label"] is True and len(meta["regions"]["boxes"]) == 13
     assert isinstance(meta["thresholds"], list) and len(meta["thresholds"]) == 4
+
+
+def test_the_workshop_preset_says_the_size_it_really_trains_at():
+    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    app.switch_page("pages/02_Multi_label.py")
+    app.run()
+    app.toggle(key="p02:workshop").set_value(True).run()
+    assert not app.exception, app.exception
+    notice = app.info[-1].value
+    assert "13 regions of the photo at 224 px each" in notice and "448 px" in notice
+    assert any("448 px" in c.value for c in app.caption)
+
+
+def test_the_threshold_chart_keeps_its_legend_off_the_axis_title():
+    from ui.multilabel import threshold_figure
+
+    curve = {"threshold": [0.25, 0.5], **{name: [0.5, 0.6] for name in (
+        "exact_match", "hamming_accuracy", "f1", "precision", "recall")}}
+    legend = threshold_figure(curve, 0.5, 0.5).to_dict()["layout"]["legend"]
+    assert legend["orientation"] == "h" and legend["y"] >= 1, "above the plot, not below"

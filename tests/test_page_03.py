@@ -11,10 +11,23 @@ def test_page_explains_the_trade_off_and_lists_the_presets_before_any_training()
     at = open_page(PAGE)
     assert not at.exception
     assert any("Pareto front" in md.value for md in at.markdown)
-    assert at.multiselect(key="p03:presets:False").value == ["small", "fast", "balanced",
-                                                            "accurate"]
+    (table,) = [df.value for df in at.dataframe if "training" in df.value.columns]
+    assert list(table["preset"]) == ["tiny", "small", "fast", "balanced", "accurate",
+                                     "accurate-full"]
+    assert table["training"].iloc[-1] == "full, 3 epochs"
+    assert at.multiselect(key="p03:presets:False").value == ["tiny", "small", "fast",
+                                                            "balanced", "accurate"]
     at.toggle(key="p03:workshop").set_value(True).run()
-    assert at.multiselect(key="p03:presets:True").value == ["small", "fast"]
+    assert at.multiselect(key="p03:presets:True").value == ["tiny", "fast"]
+
+
+def test_the_rules_of_thumb_are_tables_measured_here_that_say_where_they_come_from():
+    at = open_page(PAGE)
+    text = " ".join(md.value for md in at.markdown)
+    for rule in ("| learning rate |", "| epochs |", "| batch size |", "| image size |",
+                 "12-megapixel JPEG"):
+        assert rule in text
+    assert "bench/rules_of_thumb.py" in text and "shared with other work" in text
 
 
 def test_comparing_a_preset_on_the_sample_data_measures_it_and_recommends_one():
@@ -29,5 +42,6 @@ def test_comparing_a_preset_on_the_sample_data_measures_it_and_recommends_one():
     assert row["ms/image (PyTorch)"] > 0 and row["ms/image (ONNX)"] > 0
     assert 10 < row["MB on disk"] < 30
     assert "**fast** is the most accurate" in at.success[0].value
+    assert not [c for c in at.caption if "mirror" in c.value], "saved models run one view"
     next(b for b in at.button if b.label.startswith("💾 Save")).click().run()
     assert any("Saved to" in s.value for s in at.success)

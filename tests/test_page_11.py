@@ -2,26 +2,43 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.apptest_helpers import metric_values, open_page, run_until
 
 PAGE = "pages/11_Hyperparameters.py"
 
 
-def test_the_workshop_grid_runs_and_shows_heatmaps_and_the_best_setting():
+def test_the_workshop_grid_sweeps_the_learning_rate_of_full_training():
     at = open_page(PAGE)
-    assert not at.exception
     at.toggle(key="p11:workshop").set_value(True).run()
-    assert metric_values(at)["Cells"] == "8"
-    at.multiselect(key="p11:grid:lr:True").set_value([1e-4, 1e-3]).run()
-    assert metric_values(at)["Cells"] == "16"
-    assert any("cannot change the result" in i.value and "only 8 distinct runs" in i.value
+    assert not at.exception
+    assert metric_values(at)["Cells"] == "3"
+    assert at.multiselect(key="p11:grid:lr:True").value == [1e-5, 1e-3, 1e-2]
+    assert at.radio(key="p11:mode").disabled
+    assert not any("cannot change the result" in i.value for i in at.info)
+    (grid,) = [c.value for c in at.code if "lr:" in c.value]
+    assert "mode: full" in grid and "image_size: 96" in grid
+
+
+def test_a_quick_grid_runs_and_shows_heatmaps_and_the_best_setting():
+    at = open_page(PAGE)
+    at.number_input(key="p11:repeats:False").set_value(1).run()
+    assert metric_values(at)["Cells"] == "6"  # 3 weight decays x 2 label smoothings
+    at.multiselect(key="p11:grid:lr:False").set_value([1e-4, 1e-3]).run()
+    assert any("cannot change the result" in i.value and "only 6 distinct runs" in i.value
                for i in at.info)
+    at.multiselect(key="p11:grid:lr:False").set_value([]).run()
     at.button(key="p11:run").click().run()
     run_until(at, lambda a: any("Best setting" in s.value for s in a.success))
     assert not at.exception and not at.error
     assert "weight_decay" in at.success[0].value
     charts = at.get("plotly_chart")
-    assert len(charts) >= 1 + 3  # the heatmap and a box plot per swept setting
+    assert len(charts) >= 1 + 2  # the heatmap and a box plot per swept setting
     assert at.get("download_button")
-    at.button(key="p11:run").click().run()  # again: everything is stored already
+
+    at.multiselect(key="p11:grid:label_smoothing:False").set_value([]).run()
+    at.button(key="p11:run").click().run()  # stored already: only one setting now
     run_until(at, lambda a: any("0 trained now" in c.value for c in a.caption))
+    heatmap = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
+    assert heatmap["y"] == ["all runs"], "one swept setting is not put on both axes"

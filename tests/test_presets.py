@@ -13,7 +13,15 @@ from cvlib.compare import (
 )
 from cvlib.data import load_dataset, studio_home
 from cvlib.errors import StudioError
-from cvlib.presets import PRESETS, WORKSHOP_PRESETS, get_preset, list_presets
+from cvlib.presets import (
+    PRESETS,
+    WORKSHOP_GRID,
+    WORKSHOP_GRID_FIXED,
+    WORKSHOP_PRESETS,
+    WORKSHOP_TRAINING,
+    get_preset,
+    list_presets,
+)
 from cvlib.registry import get_spec
 
 
@@ -27,17 +35,28 @@ def report(name: str, accuracy: float, ms: float, n_valid: int = 32) -> PresetRe
                         model_dir="")
 
 
-def test_presets_go_from_cheapest_to_most_expensive_and_all_work_offline():
-    assert list_presets() == ["small", "fast", "balanced", "accurate"]
-    pixels = [p.image_size ** 2 * get_spec(p.architecture).params for p in PRESETS.values()]
+def test_presets_span_a_tiny_fast_input_to_the_most_accurate_full_fine_tune():
+    assert list_presets() == ["tiny", "small", "fast", "balanced", "accurate", "accurate-full"]
+    quick = [p for p in PRESETS.values() if p.mode == "quick"]
+    pixels = [p.image_size ** 2 * get_spec(p.architecture).params for p in quick]
     assert pixels == sorted(pixels)
+    assert PRESETS["tiny"].image_size == 128
+    last = PRESETS["accurate-full"]
+    assert (last.mode, last.architecture) == ("full", "efficientnet_lite2")
+    assert last.config().mode == "full" and last.config("quick").mode == "quick"
     assert all(get_spec(p.architecture).lite_index is not None for p in PRESETS.values())
-    assert set(WORKSHOP_PRESETS) <= set(PRESETS)
+    assert set(WORKSHOP_PRESETS) <= {p.name for p in quick}
     config = get_preset("balanced").config("full", epochs=1)
     assert (config.architecture, config.image_size, config.mode, config.epochs) == (
         "efficientnet_lite1", 240, "full", 1)
-    with pytest.raises(StudioError, match="Presets: small, fast"):
+    with pytest.raises(StudioError, match="Presets: tiny, small"):
         get_preset("huge")
+
+
+def test_the_workshop_presets_of_pages_01_and_11_train_the_whole_network():
+    assert WORKSHOP_TRAINING["mode"] == "full" and WORKSHOP_TRAINING["epochs"] >= 2
+    assert WORKSHOP_GRID_FIXED["mode"] == "full"
+    assert list(WORKSHOP_GRID) == ["lr"] and len(WORKSHOP_GRID["lr"]) >= 3
 
 
 def test_the_pareto_front_keeps_only_models_nothing_beats_on_both_counts():

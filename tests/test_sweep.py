@@ -135,3 +135,41 @@ def test_the_command_line_runs_a_grid_file_and_prints_json(groceries4, trained_m
     assert report["best"]["settings"]["weight_decay"] in (1e-3, 1e-2)
     assert main(["sweep", "--grid", str(grid), "--data", str(groceries4), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["n_trained"] == 0
+
+
+def rows_of(lrs: list[float], accuracies: list[float]) -> list[dict]:
+    """Result rows of a one-setting grid, as ``collect`` makes them."""
+    return [{"cell": i, "dataset": "fridge4", "lr": lr, "repeat": 0, "seed": 42,
+             "accuracy": acc, "loss": 1 - acc, "train_s": 1.0, "shared": None}
+            for i, (lr, acc) in enumerate(zip(lrs, accuracies, strict=True))]
+
+
+def test_with_one_swept_setting_the_heatmap_has_one_row_not_the_setting_twice():
+    from ui.sweep import heatmap_figure
+
+    data = heatmap_data(rows_of([1e-5, 1e-3, 1e-2], [0.9, 0.95, 0.7]), "lr")
+    assert data.y_values == ["all runs"] and data.mean == [[0.9, 0.95, 0.7]]
+    figure = heatmap_figure(data, "accuracy").to_dict()
+    heatmap = figure["data"][0]
+    assert list(heatmap["y"]) == ["all runs"]
+    assert (heatmap["zmin"], heatmap["zmax"]) == (0.7, 0.95)  # the colour bar spans the data
+
+
+def test_a_flat_grid_keeps_its_colour_bar_and_accuracy_axis_inside_zero_to_one():
+    from ui.sweep import box_figure, heatmap_figure
+
+    rows = rows_of([1e-5, 1e-3, 1e-2], [1.0, 1.0, 1.0])
+    heatmap = heatmap_figure(heatmap_data(rows, "lr"), "accuracy").to_dict()["data"][0]
+    assert 0.98 <= heatmap["zmin"] < heatmap["zmax"] <= 1.0
+    layout = box_figure(rows, "lr", "accuracy").to_dict()["layout"]
+    assert layout["yaxis"]["range"] == [0, 1.02]
+
+
+def test_learning_rates_and_weight_decays_go_on_a_log_axis_other_settings_on_categories():
+    from ui.sweep import box_figure
+
+    rows = rows_of([1e-5, 1e-3, 1e-2], [0.9, 0.95, 0.7])
+    assert box_figure(rows, "lr", "accuracy").to_dict()["layout"]["xaxis"]["type"] == "log"
+    sizes = [{**r, "image_size": size} for r, size in zip(rows, [96, 160, 224], strict=True)]
+    layout = box_figure(sizes, "image_size", "accuracy").to_dict()["layout"]
+    assert layout["xaxis"]["type"] == "category"

@@ -197,7 +197,9 @@ def threshold_figure(curve: dict[str, list[float]], best: float,
                                      "line": {"width": 1, "color": "black"}}))
     if current is not None:
         fig.add_vline(x=current, line_dash="dash", annotation_text=f"slider {current:.2f}")
-    fig.update_layout(height=340, margin={"t": 30, "b": 30}, legend={"orientation": "h"},
+    # the legend sits above the plot: below it, it would cover the axis title
+    fig.update_layout(height=360, margin={"t": 60, "b": 40},
+                      legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
                       xaxis_title="decision threshold", yaxis_title="score",
                       yaxis={"range": [0, 1.02]})
     return fig

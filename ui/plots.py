@@ -7,25 +7,51 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+CURVE_KEYS = {("training", "loss"): "train_loss", ("validation", "loss"): "valid_loss",
+              ("training", "accuracy"): "train_accuracy", ("validation", "accuracy"): "accuracy"}
+"""Where each curve's values are in a history record (see ``cvlib.train.epoch_record``)."""
+CURVE_STYLE = {"training": ("#1f77b4", "solid"), "validation": ("#ff7f0e", "dot")}
 
-def training_curves(history: list[dict[str, Any]]) -> go.Figure:
-    """Loss (left axis) and accuracy (right axis) per epoch, as they arrive."""
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    epochs = [r["epoch"] for r in history]
-    for name, dash in (("train_loss", "solid"), ("valid_loss", "dot")):
-        points = [(e, r[name]) for e, r in zip(epochs, history, strict=True) if name in r]
-        if points:
-            fig.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points],
-                                     name=name.replace("_", " "), mode="lines+markers",
-                                     line={"dash": dash}), secondary_y=False)
-    acc = [(e, r["accuracy"]) for e, r in zip(epochs, history, strict=True) if "accuracy" in r]
-    if acc:
-        fig.add_trace(go.Scatter(x=[a[0] for a in acc], y=[a[1] for a in acc],
-                                 name="valid accuracy", mode="lines+markers"), secondary_y=True)
-    fig.update_layout(height=300, margin={"t": 30, "b": 30}, legend={"orientation": "h"},
-                      xaxis_title="epoch (0 = the quick head)")
-    fig.update_yaxes(title_text="loss", secondary_y=False)
-    fig.update_yaxes(title_text="accuracy", range=[0, 1.02], secondary_y=True)
+
+def training_curves(history: list[dict[str, Any]], total_epochs: int = 0,
+                    multi_label: bool = False) -> go.Figure:
+    """Loss (left) and accuracy (right) per epoch, training and validation, as they arrive.
+
+    Epoch 0 is the quick head that fine-tuning starts from.  A quick run has only that
+    point and no epochs: it is drawn as bars (training vs validation), not as a lone dot
+    on an empty time axis.  For multi-label data "accuracy" is the exact match.
+    """
+    accuracy = "exact match" if multi_label else "accuracy"
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (lower is better)",
+                                                        f"{accuracy.capitalize()} "
+                                                        "(higher is better)"))
+    quick = total_epochs == 0 and all(r["epoch"] == 0 for r in history)
+    for (label, metric), name in CURVE_KEYS.items():
+        points = [(r["epoch"], r[name]) for r in history if r.get(name) is not None]
+        if not points:
+            continue
+        colour, dash = CURVE_STYLE[label]
+        col, first = (1, True) if metric == "loss" else (2, False)
+        if quick:
+            trace = go.Bar(x=[label], y=[points[-1][1]], name=label, legendgroup=label,
+                           marker_color=colour, showlegend=first,
+                           text=[f"{points[-1][1]:.2f}"], textposition="auto")
+        else:
+            trace = go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points],
+                               name=label, legendgroup=label, showlegend=first,
+                               mode="lines+markers", line={"dash": dash, "color": colour})
+        fig.add_trace(trace, row=1, col=col)
+    losses = [r[k] for r in history for k in ("train_loss", "valid_loss")
+              if r.get(k) is not None]
+    fig.update_yaxes(range=[0, 1.1 * max(losses, default=1.0) or 1.0], row=1, col=1,
+                     title_text="loss")
+    fig.update_yaxes(range=[0, 1.02], tickformat=".0%", row=1, col=2, title_text=accuracy)
+    if not quick:
+        last = max([total_epochs, *[r["epoch"] for r in history]])
+        fig.update_xaxes(range=[-0.2, last + 0.2], dtick=1,
+                         title_text="epoch (0 = the quick head)")
+    fig.update_layout(height=320, margin={"t": 70, "b": 40},
+                      legend={"orientation": "h", "y": 1.25, "x": 0})
     return fig
 
 
