@@ -87,6 +87,8 @@ def test_finish_copies_the_model_into_an_existing_mount_point(model_dir, tmp_pat
 
 def test_a_gpu_job_without_cuda_stops_at_once_with_the_reason():
     failed = run_module(["cvlib.azure.trial", "preflight"], {trial.REQUIRE_CUDA: "1"})
+    if failed.returncode == 0 and "compute capability" in failed.stdout:
+        pytest.skip(f"this machine has a usable GPU: {failed.stdout.strip()}")
     assert failed.returncode == trial.NO_CUDA_EXIT
     assert "compute capability 7.5" in failed.stderr and "driver >= 580" in failed.stderr
     assert run_module(["cvlib.azure.trial", "preflight"], {trial.REQUIRE_CUDA: ""}

@@ -39,9 +39,10 @@ from cvlib.azure.connect import (
     save_config,
 )
 from cvlib.azure.sweep import SweepPlan, sweep_job
+from cvlib.data import studio_home
 from cvlib.errors import StudioError
 from cvlib.serving import SERVING_REQUIREMENTS, build_code_folder
-from tests.azure_helpers import OfflineCredential
+from tests.azure_helpers import OfflineCredential, tiny_model
 
 
 def yaml_stream(entity) -> io.StringIO:
@@ -129,10 +130,11 @@ def test_every_default_size_has_a_price_with_its_source():
         assert "per hour" in note and "varies by region" in note
 
 
-def test_a_saved_model_registers_as_a_custom_model(trained_model_dir):
-    model = load_model(source=yaml_stream(specs.model_asset(trained_model_dir, "groceries")))
-    assert (model.name, model.type) == ("groceries", "custom_model")
-    assert model.tags["classes"] == "juice milk soda water"
+def test_a_saved_model_registers_as_a_custom_model():
+    folder = tiny_model(studio_home() / "models")
+    model = load_model(source=yaml_stream(specs.model_asset(folder, "fridge")))
+    assert (model.name, model.type) == ("fridge", "custom_model")
+    assert model.tags["classes"] == "bottle can carton jar"
 
 
 @pytest.mark.parametrize(("kind", "compute"), [("managed", ""), ("kubernetes", "aks-cpu")])
@@ -178,10 +180,11 @@ def test_the_sweep_loads_back_with_its_sampling_and_early_termination(sampling, 
     assert (job.early_termination is None) == (sampling == "bayesian")
 
 
-def test_cluster_data_and_workspace_load_back(groceries4):
+def test_cluster_data_and_workspace_load_back(repo_root):
     cluster = load_compute(source=yaml_stream(specs.gpu_cluster(max_instances=3)))
     assert (cluster.min_instances, cluster.max_instances) == (0, 3)
-    data = load_data(source=yaml_stream(specs.dataset_asset(groceries4, "groceries4")))
+    data = load_data(source=yaml_stream(specs.dataset_asset(repo_root / "sample_data" / "fridge4",
+                                                            "fridge4")))
     assert data.type == "uri_folder"
     workspace = load_workspace(source=yaml_stream(specs.workspace_spec("ws", "rg", "westeurope")))
     assert (workspace.name, workspace.location) == ("ws", "westeurope")
