@@ -101,9 +101,10 @@ def held_out_accuracy(result, held_out) -> float:
     from cvlib.quick_train import head_logits
 
     if result.fine_tuned is not None:
+        from cvlib.data import studio_home
         from cvlib.inference import Predictor, evaluate_model
 
-        folder = result.save(Path(os.environ["CVLIB_HOME"]) / "bench-model")
+        folder = result.save(studio_home() / "bench-model")
         metrics, _ = evaluate_model(Predictor.load(folder, "onnx"),
                                     [p for p, _ in held_out.items],
                                     [labels for _, labels in held_out.items])
@@ -142,6 +143,15 @@ def run_cell(recipe: str, name: str, mode: str, quick: bool) -> dict[str, Any]:
             "n_tasks": len(accs)}
 
 
+def _cell(cell: dict[str, Any] | None) -> str:
+    """One table cell: held-out accuracy (estimate, its error; time, memory), or "-"."""
+    if cell is None:
+        return "-"
+    return (f"{cell['accuracy']:.3f} (est {cell['estimate']:.3f}, err "
+            f"{cell['estimate'] - cell['accuracy']:+.3f}; {cell['train_s']:.0f} s, "
+            f"{cell['peak_mb'] / 1024:.1f} GB)")
+
+
 def table(rows: list[dict[str, Any]], names: list[str]) -> str:
     """The Markdown table: one row per recipe, held-out accuracy per data set and the mean."""
     small = [n for n in names if n in SMALL]
@@ -150,10 +160,10 @@ def table(rows: list[dict[str, Any]], names: list[str]) -> str:
     lines = [head, "| --- " * (len(names) + 1 + bool(small)) + "|"]
     for recipe in dict.fromkeys(r["recipe"] for r in rows):
         cells = {r["data"]: r for r in rows if r["recipe"] == recipe}
-        parts = [f"{c['accuracy']:.3f} (est {c['estimate']:.3f}, err "
-                 f"{c['estimate'] - c['accuracy']:+.3f}; {c['train_s']:.0f} s, "
-                 f"{c['peak_mb'] / 1024:.1f} GB)" for c in (cells[n] for n in names)]
-        mean = [f"{statistics.mean(cells[n]['accuracy'] for n in small):.3f}"] if small else []
+        parts = [_cell(cells.get(n)) for n in names]
+        have = [cells[n]["accuracy"] for n in small if n in cells]
+        mean = [f"{statistics.mean(have):.3f}" if len(have) == len(small) else "-"] \
+            if small else []
         lines.append(f"| {recipe} | " + " | ".join(parts + mean) + " |")
     return "\n".join(lines)
 
@@ -166,13 +176,20 @@ def main() -> None:
     parser.add_argument("--mode", choices=["quick", "full"], default="quick")
     parser.add_argument("--quick", action="store_true",
                         help="one repeat of g4, a 40-a-class sample of g15's test photos")
+    parser.add_argument("--rows", nargs="+", metavar="LOG",
+                        help="print the table from the JSON lines of earlier runs' output")
     parser.add_argument("--cell", nargs=2, metavar=("RECIPE", "DATA"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.cell:
         print(json.dumps(run_cell(*args.cell, args.mode, args.quick)))
         return
-    os.environ.setdefault("CVLIB_HOME", str(Path.home() / ".cvlib-studio"))
     names = args.datasets.split(",")
+    if args.rows:
+        rows = [json.loads(line) for log in args.rows for line in Path(log).read_text()
+                .splitlines() if line.startswith("{")]
+        print(table(rows, names))
+        return
+    os.environ.setdefault("CVLIB_HOME", str(Path.home() / ".cvlib-studio"))
     rows = []
     for recipe in args.recipes.split(","):
         for name in names:

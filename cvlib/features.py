@@ -26,14 +26,12 @@ from cvlib.preprocess import Preprocessing, preprocess_batch
 from cvlib.progress import Progress
 from cvlib.region_pool import crop_regions
 from cvlib.regions import INPUT_SCALE, boxes_for, images_per_batch
-from cvlib.train_config import TrainConfig
+from cvlib.train_config import TRAIN_VIEWS, TrainConfig
 
 VIEWS = ("identity", "hflip")
 """Test-time views: the saved network averages over them (:class:`cvlib.checkpoint.ViewAverage`)."""
-TRAIN_VIEWS = (*VIEWS, "zoom", "zoom_hflip")
-"""Training-only views for feature-space augmentation: ``zoom`` is the central 80%, as a
-random-resized crop of fine-tuning would often give; each is cached like any feature."""
 ZOOM = 0.8
+"""Share of each side the ``zoom`` training view keeps (:data:`TRAIN_VIEWS`)."""
 
 
 @dataclass(frozen=True)

@@ -208,11 +208,11 @@ def train(dataset: Dataset, config: TrainConfig | None = None, *,
         fine_tuned, valid_probs, stopped = outcome.network, outcome.valid_probs, outcome.stopped
     headline = evaluate(valid_probs, y_valid, dataset.classes, multi_label=dataset.multi_label,
                         curves=False)
-    estimate = estimate_for(config, rows, feats, train_idx, valid_idx, headline, progress)
     final_fit = "training photos"
     if config.fit_on_all and fine_tuned is None and given is None:
         progress.log("final head fitted on all photos (validation was for the estimate)")
-        head, final_fit = rows.fit(list(range(len(dataset))), progress), "all photos"
+        head, final_fit = rows.fit(list(range(len(dataset))), progress, start=head), "all photos"
+    estimate = estimate_for(config, rows, feats, head, valid_idx, headline, progress)
     test = score_test(dataset, config, spec, head, fine_tuned, progress)
     timings = {"features_s": round(t_features, 2),
                "total_s": round(time.perf_counter() - start, 2),
@@ -261,21 +261,23 @@ class HeadRows:
     views: list[np.ndarray]
 
     def fit(self, indices: list[int] | np.ndarray, progress: Progress | None = None,
-            ) -> nn.Linear:
+            start: nn.Linear | None = None) -> nn.Linear:
         """The head fitted on the photos at ``indices`` (all their training views)."""
         indices = list(indices)
         x = np.concatenate([view[indices] for view in self.views])
         y = targets_of(self.dataset, indices)
         y = np.concatenate([y] * len(self.views))
         return fit_head_for(self.config, x, y, len(self.dataset.classes),
-                            multi_label=self.dataset.multi_label, progress=progress)
+                            multi_label=self.dataset.multi_label, progress=progress,
+                            start=start)
 
 
-def estimate_for(config: TrainConfig, rows: HeadRows, feats: np.ndarray, train_idx: list[int],
+def estimate_for(config: TrainConfig, rows: HeadRows, feats: np.ndarray, head: nn.Linear,
                  valid_idx: list[int], headline: dict[str, Any], progress: Progress,
                  ) -> Estimate:
     """Accuracy to expect on new photos: cross-validated over every photo in quick mode
-    (cheap: the features are cached), else the validation accuracy with its interval."""
+    (cheap: the features are cached, and each fold's fit starts from the final ``head``),
+    else the validation accuracy with its interval."""
     dataset = rows.dataset
     if config.mode == "quick" and config.estimate_folds >= 2 and not dataset.multi_label:
         targets = dataset.targets()
@@ -283,8 +285,8 @@ def estimate_for(config: TrainConfig, rows: HeadRows, feats: np.ndarray, train_i
             progress.update(stage="estimating accuracy")
 
             def fit(indices: np.ndarray):
-                head = rows.fit(indices)
-                return lambda test: head_logits(head, feats[test]).argmax(1)
+                fold_head = rows.fit(indices, start=head)
+                return lambda test: head_logits(fold_head, feats[test]).argmax(1)
 
             return cross_validated_accuracy(targets, fit, folds=config.estimate_folds,
                                             seed=config.seed)

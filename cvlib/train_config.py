@@ -20,6 +20,9 @@ REGIONS = ("auto", *REGION_LAYOUTS)
 """What the backbone looks at (see :mod:`cvlib.regions`): the whole image, or overlapping
 strips pooled by a smooth maximum; ``auto`` picks strips for multi-label data."""
 
+TRAIN_VIEWS = ("identity", "hflip", "zoom", "zoom_hflip")
+"""Views of a training photo the quick head may learn from (feature-space augmentation):
+``zoom`` is the central 80%, as a random-resized crop of fine-tuning would often give."""
 RECORDED_BEFORE = {"fit_on_all": False, "estimate_folds": 0, "train_views": ("identity",)}
 """What runs recorded before these settings existed did, so a re-run repeats them."""
 
@@ -29,6 +32,10 @@ class TrainConfig:
     """Every setting of a training run (scikit-learn style: settings here, state elsewhere).
 
     The defaults are the measured CPU recipe (see README, "Choosing the defaults").
+    ``fit_on_all`` refits the quick head on every photo once validation has measured it;
+    ``estimate_folds`` cross-validates the accuracy shown as the one to expect (quick mode,
+    single-label; 0 shows the validation accuracy instead); ``train_views`` are the views
+    of each training photo the head learns from (:data:`TRAIN_VIEWS`).
     """
 
     mode: str = "quick"
@@ -49,9 +56,9 @@ class TrainConfig:
     schedule: str = "one_cycle"
     valid_pct: float = 0.2
     seed: int = 42
-    fit_on_all: bool = False
-    estimate_folds: int = 0
-    train_views: tuple[str, ...] = ("identity",)
+    fit_on_all: bool = True
+    estimate_folds: int = 5
+    train_views: tuple[str, ...] = ("identity", "hflip")
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -62,6 +69,9 @@ class TrainConfig:
             raise ValueError(f"regions must be one of {REGIONS}, not {self.regions!r}")
         self.views = tuple(self.views)
         self.train_views = tuple(self.train_views)
+        unknown = sorted(set(self.train_views) - set(TRAIN_VIEWS))
+        if unknown or not self.train_views:
+            raise ValueError(f"train_views must be some of {TRAIN_VIEWS}, not {unknown or '()'}")
         if self.regions == "strips" and self.views != ("identity",):
             raise ValueError("strips already look at every part of the image; "
                              "use them with the identity view only")
