@@ -1,24 +1,94 @@
 """A learner's walk through the whole tutorial in a real browser, on the sample data.
 
-Every page of the tutorial, in order (``ui.common.available_pages()``), opens without an
-exception and (but the last) links on to the next one.  With ``CVLIB_SCREENSHOTS=1`` a PNG
-of each page is saved under ``docs/screenshots/`` for the README.
+The walk goes page by page through the sidebar, as a learner does, in one browser
+session, does each page's main action with the workshop presets and asserts what the
+learner sees: one dataset choice that follows them, progress from the first second and a
+page that updates by itself when a job ends, a clickable confusion matrix, models saved
+by name without silent overwrites.  The time each step takes is printed at the end.
+With ``CVLIB_SCREENSHOTS=1`` a PNG of each page is saved under ``docs/screenshots/``.
+
+Structure, for whoever adds to it: the fixtures (``studio``: one server for the module;
+``learner``: a fresh browser page), then the helpers (``visit``, ``shows``, ``timed``...),
+then the walk, then the checks of single pages.  Add new test functions at the end.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.browser import launch_chromium, page_exceptions, streamlit_server, wait_for_app
+from tests.browser import launch_chromium, page_exceptions, streamlit_server
 from ui.common import available_pages
 
 REPO = Path(__file__).resolve().parent.parent
 SHOTS = REPO / "docs" / "screenshots"
+SAMPLE = REPO / "sample_data" / "fridge4"
+LONG_MS = 240_000  # a training on a busy 2-core CPU
 
 pytestmark = pytest.mark.browser
+
+TIMINGS: dict[str, float] = {}
+
+
+# ---------------------------------------------------------------- fixtures
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """One Streamlit server with its own studio home: ``(url, home)``."""
+    pytest.importorskip("playwright")
+    home = tmp_path_factory.mktemp("walk-home")
+    with streamlit_server(home) as url:
+        yield url, home
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator:
+    """Debian's Chromium, once for the module."""
+    pytest.importorskip("playwright")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def learner(chromium) -> Iterator:
+    """A fresh browser context and page: a new learner."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def print_timings(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Print how long each step of the walk took, once the module is done."""
+    yield
+    if TIMINGS:
+        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        write = reporter.write_line if reporter else print
+        write("\nbrowser walk, seconds per step:")
+        for step, seconds in TIMINGS.items():
+            write(f"  {seconds:6.1f}  {step}")
+        write(f"  {sum(TIMINGS.values()):6.1f}  total")
+
+
+# ---------------------------------------------------------------- helpers
+
+@contextmanager
+def timed(step: str) -> Iterator[None]:
+    """Record how long ``step`` takes."""
+    start = time.perf_counter()
+    yield
+    TIMINGS[step] = time.perf_counter() - start
 
 
 def url_path(file: str) -> str:
@@ -34,12 +104,7 @@ def screenshot(page, name: str) -> None:
 
 
 def shows(page, text: str, timeout_ms: int = 120_000) -> bool:
-    """Wait until ``text`` is on the page; False when it never comes.
-
-    Streamlit's running indicator is not a reliable signal in a headless browser, so the
-    page's own last elements ("What to try next" and the link onwards) tell that the
-    script reached its end.
-    """
+    """Wait until ``text`` is on the page; False when it never comes."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     try:
@@ -49,30 +114,191 @@ def shows(page, text: str, timeout_ms: int = 120_000) -> bool:
     return True
 
 
-def test_every_page_of_the_tutorial_opens_without_error(tmp_path):
-    pytest.importorskip("playwright")
-    from playwright.sync_api import sync_playwright
+def visit(page, title: str) -> None:
+    """Open a page from the sidebar, as a learner does, and wait until it has drawn."""
+    page.locator("[data-testid='stSidebarNav']").get_by_text(title, exact=True).click()
+    heading = title.split()[0]  # "01", or "FAQ": the page's own title starts with it
+    page.locator("h1").filter(has_text=heading).first.wait_for(timeout=120_000)
+    assert shows(page, "What to try next"), f"{title} did not finish drawing"
 
-    pages = available_pages()
-    with streamlit_server(tmp_path) as url, sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+
+def click(page, name: str) -> None:
+    """Click the button whose label contains ``name``."""
+    page.get_by_role("button", name=name).first.click()
+
+
+def toggle(page, label: str) -> None:
+    """Switch a toggle by clicking its label."""
+    page.get_by_text(label).first.click()
+
+
+def progress_text(page, timeout_ms: int = 10_000) -> str:
+    """The text of the first progress bar, once one shows."""
+    bar = page.locator("[data-testid='stProgress']").first
+    bar.wait_for(timeout=timeout_ms)
+    return bar.inner_text()
+
+
+def folder_choice(page, folder: Path) -> None:
+    """Choose "A folder on this machine" and type ``folder``."""
+    page.get_by_text("A folder on this machine").first.click()
+    box = page.get_by_role("textbox", name="Folder path")
+    box.wait_for(timeout=30_000)
+    box.fill(str(folder))
+    box.press("Enter")
+
+
+def sample_choice(page) -> None:
+    """Go back to the sample data."""
+    page.get_by_text("Sample data", exact=True).first.click()
+
+
+def three_sample_classes(folder: Path) -> Path:
+    """Another dataset: three of the sample's four classes, in a folder of its own."""
+    for cls in sorted(p.name for p in SAMPLE.iterdir() if p.is_dir())[:3]:
+        shutil.copytree(SAMPLE / cls, folder / cls)
+    return folder
+
+
+def click_heatmap_cell(page, row: int, col: int) -> None:
+    """Click the centre of cell (row, col) of the first Plotly chart on the page."""
+    x, y = page.evaluate(
+        """([row, col]) => {
+            const gd = document.querySelector('.js-plotly-plot');
+            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+            const box = gd.getBoundingClientRect();
+            return [box.left + xa._offset + xa.l2p(col), box.top + ya._offset + ya.l2p(row)];
+        }""", [row, col])
+    page.mouse.move(x, y)
+    page.mouse.click(x, y)
+
+
+# ---------------------------------------------------------------- the walk
+
+def test_a_learner_walks_the_tutorial_and_sees_what_each_page_promises(
+        studio, learner, tmp_path):
+    from playwright.sync_api import expect
+
+    url, _ = studio
+    page = learner
+    other_data = three_sample_classes(tmp_path / "three-classes")
+    pages = {title: file for file, title, _ in available_pages()}
+
+    with timed("home"):
         page.goto(url)
-        page.get_by_text("The tutorial map").wait_for(timeout=120_000)
-        wait_for_app(page, timeout_ms=120_000)
-        assert page_exceptions(page) == [], "home page"
+        assert shows(page, "Start here")
+        nav = page.locator("[data-testid='stSidebarNav']")
+        nav.wait_for(timeout=60_000)
+        sidebar = nav.inner_text()
+        assert "01 Training introduction" in sidebar and "13 Errors and history" in sidebar
+        assert "Train" in sidebar and "Improve" in sidebar  # grouped by stage
+        assert "app" not in sidebar.split()
         screenshot(page, "00_home")
-        errors, no_link_onwards = {}, []
-        for n, (file, title, _) in enumerate(pages):
-            page.goto(f"{url}/{url_path(file)}")
-            page.locator("h1").first.wait_for(timeout=180_000)  # every page opens with a title
+
+    with timed("00 Live scoring: open"):
+        visit(page, "00 Live scoring")
+        assert page.title() == "00 Live scoring"
+        screenshot(page, Path(pages["00 Live scoring"]).stem)
+
+    with timed("01 Training introduction: workshop quick training"):
+        visit(page, "01 Training introduction")
+        toggle(page, "Workshop preset")
+        click(page, "▶ Train")
+        started = progress_text(page)  # from the first second, and saying what it does
+        assert "waiting" not in started and ("Starting" in started or "·" in started)
+        assert page.get_by_role("button", name="⏹ Stop").count() == 1
+        assert shows(page, "Validation accuracy", LONG_MS)  # appears by itself
+        screenshot(page, Path(pages["01 Training introduction"]).stem)
+
+    with timed("01: save the model by name, twice"):
+        name_box = page.get_by_role("textbox", name="Model name")
+        name = name_box.input_value()
+        assert name.startswith("fridge4-efficientnet_lite0-quick-"), name
+        click(page, "💾 Save model")
+        assert shows(page, f"Saved as {name}", 30_000)
+        click(page, "💾 Save model")
+        assert shows(page, "is already saved", 30_000)  # asks before overwriting
+        click(page, f"Replace {name}")
+        assert shows(page, f"Saved as {name}", 30_000)
+
+    with timed("02 Multi-label: open, and back to 01: nothing was reset"):
+        visit(page, "02 Multi-label")
+        assert "data-multi=sample" in page.url  # its own (multi-label) sample choice
+        visit(page, "01 Training introduction")
+        assert shows(page, "Switch it off to choose", 30_000)  # the preset is still on
+        assert shows(page, "Validation accuracy", 30_000)  # and its results still there
+
+    with timed("01: another dataset hides the results; a reload keeps the choice"):
+        folder_choice(page, other_data)
+        assert shows(page, "other data or other settings", 30_000)
+        assert page.get_by_text("Validation accuracy").count() == 0
+        page.reload()
+        box = page.get_by_role("textbox", name="Folder path")
+        box.wait_for(timeout=60_000)
+        assert box.input_value() == str(other_data)
+        sample_choice(page)
+        toggle(page, "Workshop preset")
+        assert shows(page, "Validation accuracy", 30_000)  # its own results come back
+
+    with timed("03 Accuracy vs speed: the dataset followed"):
+        visit(page, "03 Accuracy vs speed")
+        metric = page.locator("[data-testid='stMetric']").filter(has_text="Images").first
+        assert "120" in metric.inner_text()
+
+    for title in ("10 Annotation", "11 Hyperparameters"):
+        with timed(f"{title}: open"):
+            visit(page, title)
+            screenshot(page, Path(pages[title]).stem)
+
+    with timed("12 Hard negatives: round 0 and round 1, nothing frozen"):
+        visit(page, "12 Hard negatives")
+        toggle(page, "Workshop preset")
+        click(page, "▶ Round 0")
+        assert "waiting" not in progress_text(page)
+        assert shows(page, "Review: the", LONG_MS)
+        click(page, "➕ Add")
+        assert "waiting" not in progress_text(page)  # progress at once, not a frozen page
+        assert shows(page, "Round 1: the model names a class", LONG_MS)  # by itself
+        screenshot(page, Path(pages["12 Hard negatives"]).stem)
+
+    with timed("13 Errors and history: click a confusion-matrix cell"):
+        visit(page, "13 Errors and history")
+        click(page, "🔍 Look at this run's mistakes")
+        assert shows(page, "Click a cell", LONG_MS)
+        page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
+        classes = sorted(p.name for p in SAMPLE.iterdir() if p.is_dir())
+        click_heatmap_cell(page, 1, 1)
+        chosen = page.get_by_role("combobox", name="Images to look at")
+        expect(chosen).to_have_value(  # the click chose the cell...
+            re.compile(f"^actual {classes[1]} → predicted {classes[1]} "), timeout=30_000)
+        tiles = [c for c in page.locator("[data-testid='stCaptionContainer']").all_inner_texts()
+                 if "· loss" in c]
+        assert tiles and all(f"· actual {classes[1]} · predicted {classes[1]} " in t
+                             for t in tiles), tiles  # ...and its images are shown
+        screenshot(page, Path(pages["13 Errors and history"]).stem)
+
+    for title in [t for t in pages if t[:2] in ("20", "21", "23", "24")] + ["FAQ"]:
+        with timed(f"{title}: open"):
+            visit(page, title)
+            assert page_exceptions(page) == [], title
+            screenshot(page, Path(pages[title]).stem)
+    assert page.get_by_role("link", name="Open 01 Training introduction").count() >= 1
+    assert page_exceptions(page) == []
+
+
+def test_every_page_of_the_tutorial_opens_by_its_url_and_links_onwards(studio, learner):
+    url, _ = studio
+    pages = available_pages()
+    errors, no_link_onwards = {}, []
+    for n, (file, title, _) in enumerate(pages):
+        with timed(f"{title}: open by URL"):
+            learner.goto(f"{url}/{url_path(file)}")
+            learner.locator("h1").first.wait_for(timeout=180_000)
             onwards = f"Next: {pages[n + 1][1]}" if n + 1 < len(pages) else "What to try next"
-            if not shows(page, onwards):
+            if not shows(learner, onwards):
                 no_link_onwards.append(title)
-            if page_exceptions(page):
-                errors[title] = page_exceptions(page)
-            screenshot(page, Path(file).stem)
-        browser.close()
+            if page_exceptions(learner):
+                errors[title] = page_exceptions(learner)
     assert errors == {}
     assert no_link_onwards == [], f"these pages do not end with a link onwards: {no_link_onwards}"
 

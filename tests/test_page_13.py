@@ -74,3 +74,20 @@ def test_the_history_lists_runs_and_compares_two(recorded_run):
     if len(table[table["kind"] == "train"]) >= 2:
         assert app.selectbox(key="p13:cmp-a") and app.selectbox(key="p13:cmp-b")
     assert app.button(key="p13:rerun")
+
+
+def test_every_confusion_cell_carries_a_clickable_marker_at_its_centre():
+    """A click on a Plotly heatmap sends Streamlit no selection event; one on a marker does.
+
+    The browser walk clicks a cell in Chromium; this checks the figure it clicks on.
+    """
+    from ui.errors import _clicked_cell, clickable_confusion_matrix
+
+    classes = ["can", "milk", "water"]
+    fig = clickable_confusion_matrix([[3, 1, 0], [0, 4, 0], [2, 0, 5]], classes)
+    markers = next(t for t in fig.data if t.type == "scatter")
+    cells = list(zip(markers.y, markers.x, markers.customdata, strict=True))
+    assert len(cells) == 9 and ("water", "can", 2) in cells  # actual water, predicted can
+    assert markers.marker.opacity == 0 and fig.layout.clickmode == "event+select"
+    event = {"selection": {"points": [{"x": "can", "y": "water", "curve_number": 1}]}}
+    assert _clicked_cell(event, classes) == (2, 0)
