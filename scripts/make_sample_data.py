@@ -45,7 +45,7 @@ PARTS = ("fridge4", "fridge-multilabel", "fridge-negatives")
 # How hard the single-label photos are, tuned so the tutorial's presets land where they do
 # on real photos (bench/sample_data.py prints the figures; README, "Sample data").
 DISTRACTORS = (0.35, 0.45, 0.2)  # chances of 0, 1 and 2 other items behind the subject
-OTHER_CLASS_SHARE = 0.4  # of those items, how many are one of the other classes
+OTHER_CLASS_SHARE = 0.3  # of those items, how many are one of the other classes
 SUBJECT_HEIGHT = (0.4, 0.82)  # the subject's height, as a fraction of the image
 OCCLUSION_CHANCE = 0.3
 
@@ -422,11 +422,11 @@ class BottleKind:
 
 
 WATER = BottleKind(tints=((196, 224, 246), (206, 232, 240), (214, 226, 236), (226, 232, 226)),
-                   body_opacity=0.32, level=(-0.06, 0.35), neck=(0.3, 0.37),
+                   body_opacity=0.32, level=(-0.06, 0.35), neck=(0.3, 0.36),
                    words=("AQUA", "SPRING", "PURE", "ALPINE", "FRESH", "NATURAL"),
                    label_chance=0.7)
 MILK = BottleKind(tints=((246, 246, 240), (244, 240, 226), (236, 238, 240)),
-                  body_opacity=0.9, level=(-0.1, 0.45), neck=(0.33, 0.42),
+                  body_opacity=0.9, level=(-0.1, 0.4), neck=(0.35, 0.44),
                   words=("MILK", "FRESH", "WHOLE", "FARM", "DAIRY", "NATURAL"),
                   label_chance=0.8)
 BOTTLE_LABELS: tuple[RGB, ...] = ((30, 100, 200), (250, 250, 250), (40, 160, 120),
@@ -1088,13 +1088,13 @@ def finish(scene: Scene, rng: Rng, max_roll: float) -> Image.Image:
     vignette, noise."""
     img = camera_roll(scene.image, float(np.clip(rng.normal(0, max_roll / 4), -max_roll,
                                                  max_roll)))
-    if rng.random() < 0.2:  # out of focus, or a shaky hand
-        img = img.filter(ImageFilter.GaussianBlur(float(rng.uniform(0.6, 1.6))))
+    if rng.random() < 0.1:  # slightly out of focus
+        img = img.filter(ImageFilter.GaussianBlur(0.7))
     arr = np.asarray(img, np.float32)
     mean = arr.mean()
     arr = (arr - mean) * rng.uniform(0.75, 1.15) + mean
     warmth = rng.uniform(-1, 1)  # white balance: tungsten to shade
-    arr *= rng.uniform(0.6, 1.2) * np.array([1 + 0.12 * warmth, 1, 1 - 0.12 * warmth])
+    arr *= rng.uniform(0.6, 1.15) * np.array([1 + 0.12 * warmth, 1, 1 - 0.12 * warmth])
     arr *= (1 - rng.uniform(0, 0.5) * radius_squared())[..., None]
     arr += rng.normal(0, rng.uniform(0.8, 2.5), (SIZE, SIZE, 1))
     return to_rgb_image(arr)
