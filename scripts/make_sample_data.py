@@ -1,9 +1,15 @@
 """Render the project's own offline sample data: procedural photos of fridge containers.
 
 The studio must be explorable without downloading anything, and we may not copy or derive from
-any photo data set, so every pixel here is drawn from scratch with PIL and numpy: four kinds of
-fridge containers (can, carton, bottle, jar) in the spirit of the classic "fridgeObjects" set,
-on varied kitchen backgrounds, under varied light, pose, occlusion and JPEG compression.
+any photo data set, so every pixel here is drawn from scratch with PIL and numpy: the four
+classes of the classic "fridgeObjects" set (can, carton, milk_bottle, water_bottle) on varied
+kitchen backgrounds, under varied light, pose, occlusion, clutter and JPEG compression.
+
+It must also teach: the two bottles share their shape, caps and labels and differ in what is
+inside (and a slightly wider neck for milk), other classes stand behind the subject, and some
+shots are dim, blurred, small or half hidden, so the tutorial's presets score what they do on
+real photos (80-90 %, with milk and water bottles confused) rather than a useless 100 %.
+``bench/sample_data.py`` measures it.
 
 Every image gets its own random generator seeded by ``(seed, part, index)``, so the output is
 deterministic for a seed and any part can be regenerated alone (``--only``).
@@ -30,11 +36,18 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 SIZE = 224  # output side in pixels; objects are drawn larger and downsampled when placed
 JPEG_QUALITY = 88
-CLASSES = ("bottle", "can", "carton", "jar")
+CLASSES = ("can", "carton", "milk_bottle", "water_bottle")
 SINGLE_PER_CLASS = 30
 MULTI_COUNT = 60
 NEGATIVE_COUNT = 40
 PARTS = ("fridge4", "fridge-multilabel", "fridge-negatives")
+
+# How hard the single-label photos are, tuned so the tutorial's presets land where they do
+# on real photos (bench/sample_data.py prints the figures; README, "Sample data").
+DISTRACTORS = (0.35, 0.45, 0.2)  # chances of 0, 1 and 2 other items behind the subject
+OTHER_CLASS_SHARE = 0.3  # of those items, how many are one of the other classes
+SUBJECT_HEIGHT = (0.4, 0.82)  # the subject's height, as a fraction of the image
+OCCLUSION_CHANCE = 0.3
 
 RGB = tuple[int, int, int]
 Rng = np.random.Generator
@@ -393,59 +406,113 @@ def render_carton(rng: Rng, light: float) -> Image.Image:
     return sprite.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if flip else sprite
 
 
-def render_bottle(rng: Rng, light: float) -> Image.Image:
-    """Water bottle: translucent bluish PET body with ribs, narrow neck, opaque ridged cap."""
+@dataclass(frozen=True)
+class BottleKind:
+    """What tells a milk bottle from a water bottle: what is inside, the neck, the label words.
+
+    Everything else (the PET body, ribs, caps, label colors and placement) is drawn from the
+    same choices, so the two classes differ in details, as they do in a real fridge."""
+
+    tints: tuple[RGB, ...]
+    body_opacity: float  # of the filled part; the empty headspace stays see-through
+    level: tuple[float, float]  # fill line, as a fraction of the height below the shoulder
+    neck: tuple[float, float]  # neck half-width, as a fraction of the body's
+    words: tuple[str, ...]
+    label_chance: float
+
+
+WATER = BottleKind(tints=((196, 224, 246), (206, 232, 240), (214, 226, 236), (226, 232, 226)),
+                   body_opacity=0.32, level=(-0.06, 0.35), neck=(0.3, 0.36),
+                   words=("AQUA", "SPRING", "PURE", "ALPINE", "FRESH", "NATURAL"),
+                   label_chance=0.7)
+MILK = BottleKind(tints=((246, 246, 240), (244, 240, 226), (236, 238, 240)),
+                  body_opacity=0.9, level=(-0.1, 0.4), neck=(0.35, 0.44),
+                  words=("MILK", "FRESH", "WHOLE", "FARM", "DAIRY", "NATURAL"),
+                  label_chance=0.8)
+BOTTLE_LABELS: tuple[RGB, ...] = ((30, 100, 200), (250, 250, 250), (40, 160, 120),
+                                  (230, 60, 120), (20, 60, 140), (200, 40, 40))
+BOTTLE_CAPS: tuple[RGB, ...] = ((30, 80, 190), (240, 240, 240), (40, 150, 70), (220, 40, 40),
+                                (20, 150, 200))
+
+
+def bottle_label(rng: Rng, kind: BottleKind, hw: np.ndarray, w: int, h: int, light: float,
+                 curve: float) -> tuple[np.ndarray, np.ndarray]:
+    """A wrap-around paper label with a wave of accent color and a brand word."""
+    rows = np.arange(h)
+    top = h * rng.uniform(0.36, 0.48)
+    bottom = min(h * 0.92, top + h * rng.uniform(0.18, 0.4))
+    color = jitter(rng, pick(rng, BOTTLE_LABELS), 10)
+    lab, d = flat_texture(int(w * 1.6), h, color)
+    accent = contrast_color(rng, color)
+    xs = np.linspace(0, w * 1.6, 30)
+    peaks = [(x, bottom - 0.3 * (bottom - top) * abs(math.sin(x / 30))) for x in xs]
+    d.polygon([*peaks, (w * 1.6, bottom), (0, bottom)], fill=accent)
+    draw_word(d, pick(rng, kind.words), (w * 0.8, top + (bottom - top) * 0.38), w * 0.8,
+              (bottom - top) * 0.32, accent)
+    label_rows = ((rows >= top) & (rows <= bottom)).astype(np.float32)
+    return lathe(hw * 1.01, w, np.asarray(lab, np.float32), PLASTIC, light, curve, label_rows)
+
+
+def render_bottle(rng: Rng, light: float, kind: BottleKind) -> Image.Image:
+    """PET bottle: ribbed body filled to a line, narrow neck, opaque ridged cap, maybe a label."""
     w = 84
-    h = int(w * rng.uniform(2.6, 3.2))
+    h = int(w * rng.uniform(2.4, 3.2))
     e = w * 0.18
     cap_h, collar, neck_end = 0.065, 0.085, 0.13
     shoulder = rng.uniform(0.27, 0.34)
     waist = rng.uniform(0.5, 0.7)
-    hw = profile(h, w, [(0, 0.36), (collar, 0.36), (collar + 0.003, 0.46), (collar + 0.012, 0.46),
-                        (collar + 0.015, 0.32), (neck_end, 0.32), (shoulder - 0.08, 0.86),
-                        (shoulder, 1.0), (waist - 0.06, 1.0), (waist, 0.9), (waist + 0.06, 1.0),
-                        (1, 1.0)])
+    neck = rng.uniform(*kind.neck)
+    hw = profile(h, w, [(0, neck + 0.04), (collar, neck + 0.04), (collar + 0.003, neck + 0.14),
+                        (collar + 0.012, neck + 0.14), (collar + 0.015, neck),
+                        (neck_end, neck), (shoulder - 0.08, 0.86), (shoulder, 1.0),
+                        (waist - 0.06, 1.0), (waist, 0.9), (waist + 0.06, 1.0), (1, 1.0)])
     hw = round_ends(hw, e, top=False, bottom=True)
     rows = np.arange(h)
-    tint = np.array(jitter(rng, pick(rng, ((196, 224, 246), (206, 232, 240), (214, 226, 236))), 6))
+    tint = np.array(jitter(rng, pick(rng, kind.tints), 6))
     tex = np.broadcast_to(tint.astype(np.float32), (h, int(w * 1.6), 3)).copy()
-    level = h * rng.uniform(shoulder - 0.06, shoulder + 0.08)
-    tex[rows > level] *= np.array([0.86, 0.93, 1.0])
+    level = h * (shoulder + rng.uniform(*kind.level))
+    filled = rows > level
+    tex[filled] *= np.array([0.86, 0.93, 1.0]) if kind is WATER else 0.97
     ribs = (np.sin(rows / h * 2 * math.pi * rng.integers(10, 18)) > 0.75) & (rows > h * 0.15)
-    opacity = (0.2 + 0.12 * (rows > level) + 0.18 * ribs) * (rows > cap_h * h)
-    body = lathe(hw, w, tex, GLASS, light, e / 2, opacity)
-    layers = body
-    if rng.random() < 0.65:  # wrap-around paper label
-        top, bottom = h * rng.uniform(0.4, 0.48), h * rng.uniform(0.62, 0.72)
-        color = jitter(rng, pick(rng, ((30, 100, 200), (250, 250, 250), (40, 160, 120),
-                                       (230, 60, 120), (20, 60, 140))), 10)
-        lab, d = flat_texture(int(w * 1.6), h, color)
-        accent = contrast_color(rng, color)
-        xs = np.linspace(0, w * 1.6, 30)
-        peaks = [(x, bottom - 0.3 * (bottom - top) * abs(math.sin(x / 30))) for x in xs]
-        d.polygon([*peaks, (w * 1.6, bottom), (0, bottom)], fill=accent)
-        draw_word(d, pick(rng, ("AQUA", "SPRING", "PURE", "ALPINE", "FRESH")),
-                  (w * 0.8, top + (bottom - top) * 0.38), w * 0.8, (bottom - top) * 0.32, accent)
-        label_rows = ((rows >= top) & (rows <= bottom)).astype(np.float32)
-        label = lathe(hw * 1.01, w, np.asarray(lab, np.float32), PLASTIC, light, e / 2,
-                      label_rows)
-        layers = over(label, body)
+    opacity = np.where(filled, kind.body_opacity, 0.2) + 0.18 * ribs * (1 - kind.body_opacity)
+    opacity = opacity * (rows > cap_h * h)
+    layers = lathe(hw, w, tex, GLASS, light, e / 2, opacity)
+    if rng.random() < kind.label_chance:
+        layers = over(bottle_label(rng, kind, hw, w, h, light, e / 2), layers)
     cap_rows = int(cap_h * h) + 2
-    cap_color = jitter(rng, pick(rng, ((30, 80, 190), (240, 240, 240), (40, 150, 70),
-                                       (220, 40, 40), (20, 150, 200))), 10)
+    cap_color = jitter(rng, pick(rng, BOTTLE_CAPS), 10)
     stripes = (np.sin(np.arange(int(w * 1.6)) * 1.3) > 0) * 0.18 + 0.82
     cap_tex = np.array(cap_color, np.float32)[None, None, :] * stripes[None, :, None]
     cap_tex = np.broadcast_to(cap_tex, (cap_rows, len(stripes), 3))
-    cap_hw = np.full(cap_rows, 0.38 * w / 2 * 1.05)
+    cap_w = (2 * neck + 0.1) * w / 2
+    cap_hw = np.full(cap_rows, cap_w / 2)
     pad = int(e / 6) + 1  # room for the cap's top face
     cap = pad_rows(lathe(cap_hw, w, cap_tex, PLASTIC, light, e / 6), pad, h + pad)
     rgb, alpha = over(cap, pad_rows(layers, pad, h + pad))
     sprite = to_rgba_image(rgb, alpha)
     d = ImageDraw.Draw(sprite)
-    cap_w = 0.38 * w * 1.05
     d.ellipse([w / 2 - cap_w / 2, pad - e / 6, w / 2 + cap_w / 2, pad + e / 6],
               fill=tuple(min(255, int(c * 1.12)) for c in cap_color))
     return sprite
+
+
+def render_water_bottle(rng: Rng, light: float) -> Image.Image:
+    """Water bottle: clear bluish PET, partly drunk."""
+    return render_bottle(rng, light, WATER)
+
+
+def render_milk_bottle(rng: Rng, light: float) -> Image.Image:
+    """Milk bottle: the same PET shape, filled with white milk, a slightly wider neck."""
+    return render_bottle(rng, light, MILK)
+
+
+CLASS_RENDERERS: dict[str, Renderer] = {
+    "can": render_can, "carton": render_carton, "milk_bottle": render_milk_bottle,
+    "water_bottle": render_water_bottle,
+}
+
+
+# --------------------------------------------------------------------------- hard negatives
 
 
 JAR_FILLINGS: tuple[tuple[str, RGB, RGB], ...] = (
@@ -525,14 +592,6 @@ def render_jar(rng: Rng, light: float) -> Image.Image:
     d.ellipse(top_face, fill=tuple(min(255, int(c * 1.1)) for c in lid_color))
     d.arc(top_face, 10, 170, fill=tuple(int(c * 0.8) for c in lid_color), width=3)
     return sprite
-
-
-CLASS_RENDERERS: dict[str, Renderer] = {
-    "bottle": render_bottle, "can": render_can, "carton": render_carton, "jar": render_jar,
-}
-
-
-# --------------------------------------------------------------------------- hard negatives
 
 
 def round_fruit(rng: Rng, size: int, color: RGB, light: float, shape: Callable[[np.ndarray],
@@ -775,7 +834,7 @@ def render_butter(rng: Rng, light: float) -> Image.Image:
 NEGATIVE_RENDERERS: dict[str, Renderer] = {
     "apple": render_apple, "citrus": render_citrus, "banana": render_banana,
     "egg_box": render_egg_box, "plate": render_plate, "mug": render_mug,
-    "cereal_box": render_cereal_box, "butter": render_butter,
+    "cereal_box": render_cereal_box, "butter": render_butter, "jar": render_jar,
 }
 
 
@@ -988,13 +1047,19 @@ def fitted_height(sprite: Image.Image, want: float, max_w: float, top_room: floa
     return max(0.15 * SIZE, min(want, max_w / aspect, top_room))
 
 
-def add_distractor(scene: Scene, rng: Rng) -> None:
-    """A smaller everyday item further back, so the subject is not alone in a sterile world."""
-    kind = pick(rng, tuple(NEGATIVE_RENDERERS))
-    sprite = NEGATIVE_RENDERERS[kind](rng, scene.light)
+def add_distractor(scene: Scene, rng: Rng, subject: str | None = None) -> None:
+    """Another item further back, so the subject is not alone in a sterile world.
+
+    With a ``subject`` class, the item is sometimes one of the other classes, as in a real
+    fridge: the label names the item in front, and the model must learn which one that is."""
+    others = [k for k in CLASSES if k != subject]
+    if subject is not None and rng.random() < OTHER_CLASS_SHARE:
+        sprite = CLASS_RENDERERS[pick(rng, others)](rng, scene.light)
+    else:
+        sprite = NEGATIVE_RENDERERS[pick(rng, tuple(NEGATIVE_RENDERERS))](rng, scene.light)
     c = SIZE
     base = scene.floor[0] + rng.uniform(0, 0.2) * (scene.floor[1] - scene.floor[0])
-    height = fitted_height(sprite, c * rng.uniform(0.18, 0.32), c * 0.35, base - 0.02 * c)
+    height = fitted_height(sprite, c * rng.uniform(0.18, 0.36), c * 0.35, base - 0.02 * c)
     cx = c * pick(rng, (rng.uniform(0.0, 0.2), rng.uniform(0.8, 1.0)))
     place(scene, sprite, cx, base, height, pose_angle(rng) / 2)
 
@@ -1027,9 +1092,9 @@ def finish(scene: Scene, rng: Rng, max_roll: float) -> Image.Image:
         img = img.filter(ImageFilter.GaussianBlur(0.7))
     arr = np.asarray(img, np.float32)
     mean = arr.mean()
-    arr = (arr - mean) * rng.uniform(0.8, 1.15) + mean
-    warmth = rng.uniform(-1, 1)
-    arr *= rng.uniform(0.75, 1.15) * np.array([1 + 0.07 * warmth, 1, 1 - 0.07 * warmth])
+    arr = (arr - mean) * rng.uniform(0.75, 1.15) + mean
+    warmth = rng.uniform(-1, 1)  # white balance: tungsten to shade
+    arr *= rng.uniform(0.6, 1.15) * np.array([1 + 0.12 * warmth, 1, 1 - 0.12 * warmth])
     arr *= (1 - rng.uniform(0, 0.5) * radius_squared())[..., None]
     arr += rng.normal(0, rng.uniform(0.8, 2.5), (SIZE, SIZE, 1))
     return to_rgb_image(arr)
@@ -1042,16 +1107,16 @@ def single_image(rng: Rng, cls: str) -> Image.Image:
     """One container of class ``cls``, posed somewhere on a random background."""
     scene = new_scene(rng)
     c = SIZE
-    if rng.random() < 0.35:
-        add_distractor(scene, rng)
+    for _ in range(int(rng.choice([0, 1, 2], p=DISTRACTORS))):
+        add_distractor(scene, rng, cls)
     sprite = CLASS_RENDERERS[cls](rng, scene.light)
     base = rng.uniform(*scene.floor)
-    height = fitted_height(sprite, c * rng.uniform(0.5, 0.82), c * 0.85, base - 0.03 * c)
-    cx = c * rng.uniform(0.32, 0.68)
-    if rng.random() < 0.08:  # cut by the frame edge
-        cx = c * pick(rng, (0.16, 0.84))
+    height = fitted_height(sprite, c * rng.uniform(*SUBJECT_HEIGHT), c * 0.85, base - 0.03 * c)
+    cx = c * rng.uniform(0.3, 0.7)
+    if rng.random() < 0.1:  # cut by the frame edge
+        cx = c * pick(rng, (0.14, 0.86))
     box = place(scene, sprite, cx, base, height, pose_angle(rng))
-    if rng.random() < 0.2:
+    if rng.random() < OCCLUSION_CHANCE:
         add_occluder(scene, rng, box)
     return finish(scene, rng, max_roll=20)
 
@@ -1136,18 +1201,25 @@ def readme_text(seed: int) -> str:
 
 Every image here is **procedurally rendered** by `scripts/make_sample_data.py` (seed {seed}):
 drawn from scratch with PIL and numpy, not copied from or derived from any photo data set.
-It imitates the classic "fridgeObjects" tutorial set: four kinds of fridge containers
+It imitates the classic "fridgeObjects" tutorial set: its four classes
 ({classes}) on fridge shelves, wooden tables, tiled kitchens, plain and
-cluttered backdrops, with varied colors, light, camera roll (up to ±20°), scale, position,
-partial occlusion and JPEG compression ({SIZE}x{SIZE} RGB, quality {JPEG_QUALITY}).
+cluttered backdrops, with varied colors, light, white balance, blur, camera roll (up to
+±20°), scale, position, partial occlusion, other items behind the subject (sometimes one of
+the other classes) and JPEG compression ({SIZE}x{SIZE} RGB, quality {JPEG_QUALITY}).
+
+It is made to be **as hard as real photos**, so the tutorial has something to teach: milk
+and water bottles share their shape, caps and labels and differ in what is inside, and some
+shots are dim, blurred, small or half hidden. The workshop presets score about 80-90 % in
+quick mode (not 100 %), the mistakes are mostly milk and water bottles taken for each other,
+and settings make a visible difference (`bench/sample_data.py` prints the figures).
 
 - `fridge4/<class>/*.jpg`: single-label, one folder per class, {SINGLE_PER_CLASS} per class
   ({SINGLE_PER_CLASS * len(CLASSES)} in all).
 - `fridge-multilabel/images/*.jpg` + `fridge-multilabel/labels.csv`: {MULTI_COUNT} images
   with 1-3 different containers side by side; `labels.csv` has a `filename,labels` header
-  and space-separated labels, e.g. `img_0001.jpg,can jar`.
+  and space-separated labels, e.g. `img_0001.jpg,can milk_bottle`.
 - `fridge-negatives/*.jpg`: {NEGATIVE_COUNT} images of other kitchen things that are none of
-  the four classes (fruit, egg boxes, plates, mugs, cereal boxes, butter, empty shelves),
+  the four classes (fruit, egg boxes, plates, mugs, cereal boxes, butter, jars, empty shelves),
   for hard-negative mining.
 
 ## Good for
@@ -1158,9 +1230,10 @@ partial occlusion and JPEG compression ({SIZE}x{SIZE} RGB, quality {JPEG_QUALITY
 
 ## Not good for
 
-- Judging real accuracy. These are synthetic pictures: clean shapes, simple textures and
-  lighting. A model that does well here can still fail on real photos, and real photos
-  behave differently (reflections, clutter, motion blur, odd angles, sensor noise).
+- Judging real accuracy. These are synthetic pictures: simpler shapes, textures and
+  lighting than a camera sees, made hard on purpose in a few chosen ways. A model that
+  does well here can still fail on real photos, and real photos behave differently
+  (reflections, clutter, motion blur, odd angles, sensor noise).
 
 ## Using real data instead
 
