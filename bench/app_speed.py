@@ -11,16 +11,29 @@ Usage: .venv/bin/python bench/app_speed.py [--repeats 5]
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
+from types import ModuleType
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
-from tests.browser import CHROMIUM_ARGS, chromium_path, streamlit_server  # noqa: E402
+
+def browser_harness() -> ModuleType:
+    """``tests/browser.py``, loaded from its file.
+
+    The bench starts the app and Chromium exactly as the browser tests do; ``tests`` is not
+    part of the installed package, so it is loaded by path rather than imported.
+    """
+    spec = importlib.util.spec_from_file_location("browser", REPO / "tests" / "browser.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+harness = browser_harness()
 
 SWITCHES = [("Training introduction", "01 · Training introduction"),
             ("Multi label", "02"), ("Accuracy vs speed", "03"), ("Live scoring", "00")]
@@ -61,14 +74,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    exe = chromium_path()
+    exe = harness.chromium_path()
     if exe is None:
         raise SystemExit("Chromium not found: apt-get install -y chromium")
     from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory() as home, streamlit_server(Path(home)) as url, \
+    with tempfile.TemporaryDirectory() as home, harness.streamlit_server(Path(home)) as url, \
             sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=exe, args=harness.CHROMIUM_ARGS)
         cold = first_paint(browser, url)
         warm = [first_paint(browser, url) for _ in range(args.repeats)]
         switches = [t for _ in range(max(1, args.repeats // 2))

@@ -19,19 +19,16 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from cvlib.inference import Predictor
+from cvlib.stream import LatestFrameScorer
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from cvlib.inference import Predictor  # noqa: E402
-from cvlib.stream import LatestFrameScorer  # noqa: E402
-
 PHOTOS = REPO.parent / "shared" / "data" / "groceries4"
 FRAME_SIZE = (640, 480)
 

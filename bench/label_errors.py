@@ -12,18 +12,15 @@ Run: ``.venv/bin/python bench/label_errors.py``
 from __future__ import annotations
 
 import random
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
+from cvlib.data import Dataset, Item, load_dataset
+from cvlib.label_errors import out_of_sample_probs, rank_label_issues
+from cvlib.train_config import TrainConfig
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from cvlib.data import Dataset, Item, load_dataset  # noqa: E402
-from cvlib.label_errors import out_of_sample_probs, rank_label_issues  # noqa: E402
-from cvlib.train_config import TrainConfig  # noqa: E402
-
 DATA = REPO.parent / "shared" / "data" / "groceries4"
 N_FLIPPED = 5
 TOP = 10

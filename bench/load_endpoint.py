@@ -32,7 +32,6 @@ from urllib.parse import urlsplit
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 PHOTOS = REPO.parent / "shared" / "data" / "groceries4"
 
 

@@ -12,21 +12,18 @@ Run: ``.venv/bin/python bench/multilabel.py``
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from cvlib.data import load_dataset
+from cvlib.progress import Progress
+from cvlib.thresholds import tune
+from cvlib.train import train
+from cvlib.train_config import TrainConfig
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from cvlib.data import load_dataset  # noqa: E402
-from cvlib.progress import Progress  # noqa: E402
-from cvlib.thresholds import tune  # noqa: E402
-from cvlib.train import train  # noqa: E402
-from cvlib.train_config import TrainConfig  # noqa: E402
-
 DATA = REPO.parent / "shared" / "data" / "groceries4-multilabel"
 BACKBONES = (("efficientnet_lite0", 224), ("efficientnet_lite2", 260))
 SEEDS = (42, 0, 1, 2, 3)

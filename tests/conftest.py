@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = next((folder for folder in (REPO.parent / "shared" / "data",
-                                          REPO.parent.parent / "shared" / "data")
-                    if folder.is_dir()), REPO.parent / "shared" / "data")
-"""``../shared/data`` beside the checkout, or beside the folder of worktrees it is in."""
+SHARED_DATA = REPO.parent / "shared" / "data"
+#: Fixtures that read ``../shared/data``; a test using any of them is marked ``real_photos``.
+REAL_PHOTO_FIXTURES = frozenset({"shared_data", "groceries4", "trained_model_dir"})
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +24,7 @@ def repo_root() -> Path:
 def shared_data() -> Path:
     """``../shared/data``: real photos (Freiburg Groceries), read-only, never copied."""
     if not (SHARED_DATA / "groceries4").is_dir():
-        pytest.skip(f"real photos not found at {SHARED_DATA} (see tests/README)")
+        pytest.skip(f"needs the real photos of ../shared/data (not found at {SHARED_DATA})")
     return SHARED_DATA
 
 
@@ -79,3 +79,42 @@ def pytest_configure(config: pytest.Config) -> None:
     import os
 
     os.environ.setdefault("CVLIB_SERVING_ENV", str(REPO / ".serving-env"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that reads the real photos, so ``-m "not real_photos"`` leaves them out.
+
+    ``fixturenames`` holds the fixtures a test uses directly and through other fixtures.
+    """
+    for item in items:
+        if REAL_PHOTO_FIXTURES & set(item.fixturenames):
+            item.add_marker("real_photos")
+
+
+def skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
+    """The reason a test was skipped, as ``pytest.skip`` or a ``skipif`` mark gave it.
+
+    A skip's ``longrepr`` is ``(path, line, reason)``; ``pytest.skip`` prefixes ``Skipped: ``.
+    """
+    return report.longrepr[2].removeprefix("Skipped: ")
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> Iterator[None]:
+    """Say what this run did not test: skipped tests counted by reason, and deselected ones.
+
+    A fresh clone without ``../shared`` or Chromium passes while skipping much; this block,
+    printed last (after the ``-ra`` list, just above the final counts), makes that visible.
+    """
+    yield
+    skipped = Counter(skip_reason(report) for report in terminalreporter.stats.get("skipped", []))
+    deselected = len(terminalreporter.stats.get("deselected", []))
+    if not skipped and not deselected:
+        return
+    terminalreporter.write_sep("=", "not tested in this run")
+    if skipped:
+        terminalreporter.write_line(f"{sum(skipped.values())} skipped, by reason:")
+        for reason, count in sorted(skipped.items(), key=lambda pair: (-pair[1], pair[0])):
+            terminalreporter.write_line(f"  {count:4d}  {reason}")
+    if deselected:
+        terminalreporter.write_line(f"{deselected} deselected (-m / -k / --deselect)")
