@@ -3,7 +3,12 @@
 ``bench/recipes.py`` is where the defaults are chosen, on several data sets; this test guards
 the gain on one of them, cheaply: it trains on ``groceries15/train`` (30 photos a class) and
 scores a fixed, seeded sample of ``groceries15/test``, photos neither recipe ever saw.  It
-fails if a later change to the defaults loses the gain.  Needs the real photos.
+fails if a later change to the defaults falls below the baseline.  Needs the real photos.
+
+Measured (README, "The recipe benchmark"): on all 1,815 test photos the default gains 0.026
+(0.691 -> 0.717); on this test's 150-photo sample both score 0.727, so the sample guards
+against a loss, not the size of the gain: one photo here is 0.7 points and the gain is
+about four photos.  A larger sample would show it and cost minutes more.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ BASELINE = TrainConfig(mode="quick", architecture="efficientnet_lite2", image_si
 """A linear head on frozen Lite2 features, fitted on the 80% left after validation: the
 quick default before ``bench/recipes.py`` existed."""
 GAIN = 0.0
+"""How far above the baseline the default must score on the sample (see the docstring)."""
 
 
 @pytest.fixture(scope="module")
@@ -31,12 +37,12 @@ def groceries15(shared_data):
     return replace(dataset, test=sample_per_class(dataset.test, 10, seed=0))
 
 
-def test_the_default_recipe_beats_the_frozen_feature_baseline_on_groceries15(groceries15):
+@pytest.mark.slow
+def test_the_default_recipe_is_no_worse_than_the_frozen_feature_baseline_on_groceries15(
+        groceries15):
     baseline = train(groceries15, BASELINE).test_metrics
     default = train(groceries15, TrainConfig()).test_metrics
     assert baseline["n"] == default["n"] == 150
-    print(f"groceries15 sample: baseline {baseline['accuracy']:.3f}, "
-          f"default {default['accuracy']:.3f}")
     assert default["accuracy"] >= baseline["accuracy"] + GAIN
 
 
