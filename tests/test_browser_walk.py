@@ -321,6 +321,7 @@ def workshop_run(page, url: str, path: str, toggle: str, button: str, done: str)
     return seconds
 
 
+@pytest.mark.slow
 def test_page_01s_workshop_run_draws_training_and_validation_curves_epoch_by_epoch(tmp_path):
     pytest.importorskip("playwright")
     from playwright.sync_api import sync_playwright
@@ -340,6 +341,7 @@ def test_page_01s_workshop_run_draws_training_and_validation_curves_epoch_by_epo
     assert all(len(t["x"]) > 1 for t in curves), [(t["name"], t["x"]) for t in curves]
 
 
+@pytest.mark.slow
 def test_page_11s_workshop_heatmap_varies_along_the_learning_rate_axis(tmp_path):
     pytest.importorskip("playwright")
     from playwright.sync_api import sync_playwright

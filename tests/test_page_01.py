@@ -27,21 +27,33 @@ def test_page_renders_the_sample_data_summary_before_any_training():
     assert at.button(key="p01-train")
 
 
-def test_the_workshop_preset_is_a_full_training_run_with_curves_to_read():
-    at = open_page(PAGE, timeout=300)
+def test_the_workshop_preset_is_a_small_full_training_run():
+    at = open_page(PAGE)
     at.toggle(key="p01:workshop").set_value(True).run()
     assert "**full** training (3 epochs" in at.info[0].value
+    assert "whole photo at 128 px" in at.info[0].value
+
+
+def test_full_training_draws_both_curves_per_epoch_and_reads_them_back():
+    # the workshop preset's recipe, smaller still to keep the suite fast (the browser walk
+    # trains the preset itself)
+    at = open_page(PAGE, timeout=300)
+    at.radio(key="p01:mode").set_value("full").run()
+    at.selectbox(key="p01:arch").set_value("efficientnet_lite0").run()
+    at.select_slider(key="p01:size").set_value(96).run()
+    at.number_input(key="p01:ep").set_value(2).run()
+    at.select_slider(key="p01:bs").set_value(32).run()
     at.button(key="p01-train").click().run()
-    run_until(at, lambda a: "Validation accuracy" in metric_values(a), every=3)
+    run_until(at, lambda a: "Validation accuracy" in metric_values(a), timeout=1200, every=3)
     assert not at.exception, at.exception
     curves = chart(at, "curves-train-p01")["data"]
     for trace in curves:  # training and validation, loss and accuracy, epoch by epoch
-        assert trace["type"] == "scatter" and trace["x"] == [0, 1, 2, 3], trace["name"]
+        assert trace["type"] == "scatter" and trace["x"] == [0, 1, 2], trace["name"]
     assert {t["name"] for t in curves} == {"training", "validation"}
     said = " ".join(m.value for m in at.markdown)
     assert "of its training photos" in said and "validation photos" in said
     (modes,) = [d.value for d in at.dataframe if "mode" in d.value.columns]
-    assert list(modes["mode"]) == ["quick (last layer only)", "full (3 epochs)"]
+    assert list(modes["mode"]) == ["quick (last layer only)", "full (2 epochs)"]
     truth = [m.value for m in at.markdown if "(truth)" in m.value]
     assert len(truth) == 8, "every top loss lists every class's score, the truth marked"
     assert all(m.count("%") == 4 for m in truth)

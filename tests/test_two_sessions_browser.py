@@ -33,10 +33,10 @@ def open_training_page(browser, url: str):
     return page
 
 
-def use_workshop_preset(page) -> None:
-    """Turn the workshop preset on: quick training of EfficientNet-Lite0 at 224 px."""
-    page.get_by_text("Workshop preset").first.click()
-    page.get_by_text("Workshop preset: ").first.wait_for(timeout=TIMEOUT_MS)
+def choose_lite0(page) -> None:
+    """EfficientNet-Lite0 as the architecture (quick mode is the default)."""
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Architecture").click()
+    page.get_by_role("option", name=re.compile(r"^efficientnet_lite0 ")).click()
     wait_for_app(page, TIMEOUT_MS)
 
 
@@ -45,9 +45,7 @@ def choose_full_training(page, epochs: int) -> None:
     radio = page.locator("[data-testid='stRadio']").filter(has_text="Training mode")
     radio.get_by_text("full", exact=True).click()
     wait_for_app(page, TIMEOUT_MS)
-    page.locator("[data-testid='stSelectbox']").filter(has_text="Architecture").click()
-    page.get_by_role("option", name=re.compile(r"^efficientnet_lite0 ")).click()
-    wait_for_app(page, TIMEOUT_MS)
+    choose_lite0(page)
     box = page.get_by_label("Epochs (full mode)")
     box.fill(str(epochs))
     box.press("Enter")
@@ -93,7 +91,7 @@ def test_two_sessions_train_at_once_and_a_stop_in_one_leaves_the_other(studio_ho
         finisher = open_training_page(browser, url)
         assert session_id(stopper) != session_id(finisher)
         choose_full_training(stopper, epochs=30)
-        use_workshop_preset(finisher)
+        choose_lite0(finisher)  # quick training (page 01's workshop preset is full now)
 
         press(stopper, "▶ Train")
         stopper.get_by_role("button", name="⏹ Stop").wait_for(timeout=TIMEOUT_MS)
