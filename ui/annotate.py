@@ -23,8 +23,8 @@ from cvlib.annotations import (
 )
 from cvlib.data import studio_home
 from cvlib.images import is_image_name, load_image, thumbnail
-from cvlib.persist import list_model_folders, read_model_meta
 from ui.common import REPO, key, show_error
+from ui.models import model_classes, saved_models
 
 SAMPLE = REPO / "sample_data"
 SOURCES = ["Sample photos: one product each (single-label practice)",
@@ -304,11 +304,11 @@ def model_choice(page: str, store: AnnotationStore):
     that knows classes this annotation does not have is marked in the list and flagged
     once picked, with an explicit button to add its classes.
     """
-    folders = list_model_folders(studio_home() / "models")
+    folders = saved_models()
     if not folders:
         st.caption("No saved model yet: train one on page 01 or 02 to get suggestions.")
         return None
-    known = {str(f): _model_classes(f) for f in folders}
+    known = {str(f): model_classes(f) for f in folders}
     missing = {f: [c for c in classes if c not in store.classes]
                for f, classes in known.items()}
     none = "(no suggestions)"
@@ -334,14 +334,6 @@ def model_choice(page: str, store: AnnotationStore):
                   key=key(page, "add-model-classes"),
                   on_click=_add_classes, args=(page, store, missing[chosen]))
     return _predictor(chosen)
-
-
-def _model_classes(folder: Path) -> list[str]:
-    """A saved model's classes, from its description (no weights loaded)."""
-    try:
-        return [str(c) for c in read_model_meta(folder)["classes"]]
-    except Exception:  # noqa: BLE001 - a damaged model lists as knowing no class
-        return []
 
 
 def _add_classes(page: str, store: AnnotationStore, names: list[str]) -> None:

@@ -12,9 +12,9 @@ from typing import Any
 import streamlit as st
 
 from cvlib.azure.connect import WorkspaceRef, explain, load_saved_config
-from cvlib.data import studio_home
 from cvlib.errors import StudioError
 from cvlib.serving import LocalEndpoint
+from ui.models import model_picker
 
 CLIENT_KEY = "azure:client"
 WORKSPACE_KEY = "azure:workspace"
@@ -86,37 +86,8 @@ def show_yaml(title: str, entity: Any) -> None:
 
 
 def model_folder(page: str, prefer: Path | None = None) -> Path | None:
-    """A saved model picked from the studio's list (as page 00 does), ``prefer`` first."""
-    from cvlib.persist import list_model_folders
-
-    found = list_model_folders(studio_home() / "models")
-    if prefer is not None and prefer.resolve() not in [p.resolve() for p in found] and (
-            prefer / "model.json").is_file():
-        found.insert(0, prefer)
-    if not found:
-        st.info("No saved model yet: train one on page 01 (its Save button puts it here).")
-        return None
-    options = [str(p) for p in found]
-    default = options.index(str(prefer)) if prefer is not None and str(prefer) in options else 0
-    choice = st.selectbox("Saved model", options, index=default, key=f"{page}:model",
-                          format_func=lambda p: _model_label(Path(p)),
-                          help="Models saved on the training pages, newest first")
-    return Path(choice)
-
-
-def _model_label(folder: Path) -> str:
-    """A model's name and classes, as the picker lists it."""
-    return f"{folder.name} ({', '.join(model_classes(folder))})"
-
-
-def model_classes(folder: Path) -> list[str]:
-    """The classes a saved model predicts (empty when unreadable)."""
-    from cvlib.persist import read_model_meta
-
-    try:
-        return list(read_model_meta(folder).get("classes", []))
-    except StudioError:
-        return []
+    """A saved model picked from the studio's one list (``ui.models``), ``prefer`` first."""
+    return model_picker(page, "Saved model", prefer=prefer)
 
 
 def confirm_delete(page: str, what: str, name: str) -> bool:

@@ -101,18 +101,25 @@ def stage_pages(prefixes: tuple[str, ...]) -> list[tuple[str, str, str]]:
 HOME_TITLE = "Home: start here"
 
 
+def run_frame() -> None:
+    """The studio's frame, run by ``app.py``: page config, session, kept choices, navigation."""
+    st.set_page_config(layout="wide")  # title and icon: the current page's (see navigation)
+    session_owner()
+    keep_url_choices()
+    keep_widget_values()
+    navigation().run()
+
+
 def ensure_frame() -> None:
     """Run this page inside ``app.py``'s frame, even when it is a server's first request.
 
     Streamlit still has its older way of making a multipage app, a ``pages/`` folder next to
     the entry file, and on a server's first run (and in every ``AppTest`` run) it takes
     that way: a page asked for by its URL runs alone, without ``app.py``, so without the
-    session, the kept choices and the navigation.  Once ``st.navigation`` has run the old
-    way is off; here a page that finds itself outside the frame switches it off the same
-    way and reruns, and the rerun goes through ``app.py`` to the same page (pages are
-    known by their URL path in both ways).
+    session, the kept choices and the navigation.  A page that finds itself outside the
+    frame runs the frame itself, within the same run (which runs this page again, inside),
+    then stops.  A rerun would do the same but lose the click that started this run.
     """
-    from streamlit.runtime.pages_manager import PagesManager
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
     ctx = get_script_run_ctx()
@@ -120,8 +127,8 @@ def ensure_frame() -> None:
         return
     if not any(page.get("page_name") == HOME_TITLE
                for page in ctx.pages_manager.get_pages().values()):
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+        run_frame()
+        st.stop()
 
 
 def navigation() -> Any:

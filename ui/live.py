@@ -16,10 +16,8 @@ import streamlit as st
 from PIL import Image
 
 from cvlib.captures import list_captures, save_capture
-from cvlib.data import studio_home
 from cvlib.errors import StudioError
 from cvlib.explain import overlay_heatmap
-from cvlib.persist import list_model_folders
 from cvlib.registry import get_spec, list_models
 from cvlib.stream import (
     ICE_ENV_JSON,
@@ -31,6 +29,7 @@ from cvlib.stream import (
 )
 from ui import plots
 from ui.common import heavy_import_notice, key
+from ui.models import saved_models
 
 IMAGENET_PREFIX = "imagenet:"
 ENGINE_LABELS = {"onnx": "ONNX Runtime (faster on a CPU)", "torch": "PyTorch"}
@@ -66,7 +65,7 @@ def model_sources() -> dict[str, str]:
     sources = {f"ImageNet · {get_spec(name).name} ({get_spec(name).input_size} px)":
                f"{IMAGENET_PREFIX}{name}"
                for name in list_models() if get_spec(name).family == "efficientnet_lite"}
-    for folder in list_model_folders(studio_home() / "models"):
+    for folder in saved_models():
         sources[f"Saved · {folder.name}"] = str(folder)
     return sources
 

@@ -108,13 +108,25 @@ def _save(result: Any, folder: Path) -> Path:
     return folder
 
 
-def describe(folder: Path) -> str:
-    """A saved model in one line: its name, its classes, when it was saved."""
+def model_classes(folder: Path) -> list[str]:
+    """The classes a saved model predicts, from its description (no weights loaded).
+
+    A damaged or unreadable model lists as knowing no class, so a list of models never
+    fails because of one of them.
+    """
+    from cvlib.errors import StudioError
     from cvlib.persist import read_model_meta
 
-    meta = read_model_meta(folder)
+    try:
+        return [str(c) for c in read_model_meta(folder).get("classes", [])]
+    except (StudioError, OSError, ValueError):
+        return []
+
+
+def describe(folder: Path) -> str:
+    """A saved model in one line: its name, its classes, when it was saved."""
     saved = dt.datetime.fromtimestamp(folder.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
-    classes = meta.get("classes", [])
+    classes = model_classes(folder)
     shown = ", ".join(classes[:5]) + (", …" if len(classes) > 5 else "")
     return f"{folder.name} · {len(classes)} classes ({shown}) · saved {saved}"
 
@@ -137,24 +149,23 @@ def model_picker(page: str, label: str = "Model", *, data_classes: list[str] | N
                  prefer: Path | None = None) -> Path | None:
     """Choose one of the saved models, by name, from the one list every page uses.
 
-    ``prefer`` is selected first when it is in the list (the model another page is
-    serving, say).  With ``data_classes``, a model whose classes differ from the data's is
-    flagged before it is used.  Returns the folder, or None when no model is saved yet.
+    ``prefer`` is selected first (the model another page is serving, say), and listed even
+    when it lives outside the studio's models folder.  With ``data_classes``, a model whose
+    classes differ from the data's is flagged before it is used.  Returns the folder, or
+    None when no model is saved yet.
     """
-    from cvlib.persist import read_model_meta
-
-    folders = saved_models()
-    if not folders:
+    options = [str(f) for f in saved_models()]
+    if prefer is not None and (prefer / "model.json").is_file():
+        if str(prefer) in options:
+            options.remove(str(prefer))
+        options.insert(0, str(prefer))
+    if not options:
         st.info("No model is saved yet: train one on page 01 and save it, then come back.")
         return None
-    options = [str(f) for f in folders]
-    if prefer is not None and str(prefer) in options:
-        options.remove(str(prefer))
-        options.insert(0, str(prefer))
     chosen = Path(st.selectbox(label, options, key=key(page, "model"),
                                format_func=lambda s: describe(Path(s))))
     if data_classes is not None:
-        problem = classes_mismatch(read_model_meta(chosen).get("classes", []), data_classes)
+        problem = classes_mismatch(model_classes(chosen), data_classes)
         if problem:
             st.warning(problem + " Its answers on these photos will be wrong or meaningless.")
     return chosen
