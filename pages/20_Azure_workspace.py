@@ -12,7 +12,7 @@ from ui.azure import (
     show_yaml,
     workspace_form,
 )
-from ui.common import guarded, next_step, page_header, session_owner
+from ui.common import guarded, next_step, page_header
 
 PAGE = "20"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -22,8 +22,6 @@ SIGN_IN_LABELS = {
     "browser": "Browser window on the machine that runs the studio",
 }
 
-st.set_page_config(page_title="20 Azure workspace", page_icon="☁️", layout="wide")
-session_owner()
 page_header("20 Azure workspace", "Connecting to Azure Machine Learning (SDK v2)", "☁️")
 connection_badge()
 

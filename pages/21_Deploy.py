@@ -15,12 +15,10 @@ from ui.azure import (
     running_local_endpoints,
     show_yaml,
 )
-from ui.common import guarded, next_step, page_header, session_owner
+from ui.common import guarded, next_step, page_header
 
 PAGE = "21"
 
-st.set_page_config(page_title="21 Deploy", page_icon="🚀", layout="wide")
-session_owner()
 page_header("21 Deploy", "Serving the model: locally, on a managed or a Kubernetes endpoint", "🚀")
 connection_badge()
 

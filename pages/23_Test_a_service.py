@@ -8,16 +8,14 @@ from ui.azure import (
     SAMPLE_PHOTOS,
     client,
     connection_badge,
-    model_classes,
     model_folder,
     running_local_endpoints,
 )
-from ui.common import guarded, heavy_import_notice, next_step, page_header, session_owner
+from ui.common import guarded, heavy_import_notice, next_step, page_header
+from ui.models import model_classes
 
 PAGE = "23"
 
-st.set_page_config(page_title="23 Test a service", page_icon="🧪", layout="wide")
-session_owner()
 
 page_header("23 Test a service", "Checking a deployed model against the app, with latency "
             "percentiles", "🧪")

@@ -13,15 +13,13 @@ from ui.azure import (
     run_with_log,
     show_yaml,
 )
-from ui.common import guarded, next_step, page_header, session_owner
+from ui.common import guarded, next_step, page_header
 
 PAGE = "24"
 REPO = Path(__file__).resolve().parent.parent
 ARCHITECTURES = ["efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "resnet18",
                  "resnet34", "resnet50"]
 
-st.set_page_config(page_title="24 Cloud sweep", page_icon="🧹", layout="wide")
-session_owner()
 page_header("24 Cloud sweep", "Training on an Azure GPU cluster: one job, or a sweep", "🧹")
 connection_badge()
 

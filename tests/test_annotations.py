@@ -241,8 +241,8 @@ def sample_photos(tmp_path: Path) -> Path:
     """Eight unlabelled images from the repository's own sample data, in one flat folder."""
     folder = tmp_path / "practice"
     folder.mkdir()
-    for cls in ("bottle", "can", "carton", "jar"):
-        for source in sorted((REPO / "sample_data" / "fridge4" / cls).glob("*.jpg"))[:2]:
+    for cls in sorted(p for p in (REPO / "sample_data" / "fridge4").iterdir() if p.is_dir()):
+        for source in sorted(cls.glob("*.jpg"))[:2]:
             shutil.copy(source, folder / source.name)
     return folder
 
