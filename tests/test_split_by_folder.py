@@ -42,7 +42,7 @@ def three_way(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_train_valid_test_folders_are_parts_not_classes(three_way):
     dataset = load_dataset(three_way)
-    assert dataset.classes == ["bottle", "can", "carton", "jar"]
+    assert dataset.classes == ["can", "carton", "milk_bottle", "water_bottle"]
     assert len(dataset) == 4 * 16
     valid = dataset.folder_valid()
     assert len(valid) == 16
@@ -56,7 +56,7 @@ def test_every_common_spelling_of_the_validation_folder_is_recognised(tmp_path, 
     root = make_split_folder(tmp_path / "d", {"train": range(3), "valid": range(3, 5)},
                              valid_name=spelling)
     dataset = load_dataset(root)
-    assert dataset.classes == ["bottle", "can", "carton", "jar"]
+    assert dataset.classes == ["can", "carton", "milk_bottle", "water_bottle"]
     assert dataset.valid_folder == spelling and len(dataset.folder_valid()) == 8
     assert dataset.test is None
 
@@ -64,7 +64,7 @@ def test_every_common_spelling_of_the_validation_folder_is_recognised(tmp_path, 
 def test_train_and_test_without_valid_splits_train_by_seed(tmp_path):
     dataset = load_dataset(make_split_folder(tmp_path / "d", {"train": range(5),
                                                                "test": range(5, 7)}))
-    assert dataset.classes == ["bottle", "can", "carton", "jar"]
+    assert dataset.classes == ["can", "carton", "milk_bottle", "water_bottle"]
     assert dataset.folder_valid() is None and len(dataset.test) == 8
 
 
@@ -79,7 +79,7 @@ def test_a_class_named_test_beside_other_classes_stays_a_class(tmp_path):
 
 def test_a_test_class_never_trained_on_is_left_out_and_said(tmp_path):
     root = make_split_folder(tmp_path / "d", {"train": range(3), "test": range(3, 5)})
-    shutil.copytree(root / "test" / "jar", root / "test" / "yoghurt")
+    shutil.copytree(root / "test" / "can", root / "test" / "yoghurt")
     dataset = load_dataset(root)
     assert "yoghurt" not in dataset.classes and len(dataset.test) == 8
     assert ("test/yoghurt/", "class not in train/, left out of the test") in dataset.problems
@@ -103,7 +103,7 @@ def test_the_cli_reports_test_accuracy_and_model_json_keeps_it(three_way, tmp_pa
     assert report["n_valid"] == 16 and report["n_test"] == 16
     saved = json.loads((out / "model.json").read_text())
     assert saved["test"]["accuracy"] == report["test_accuracy"]
-    assert report["classes"] == ["bottle", "can", "carton", "jar"]
+    assert report["classes"] == ["can", "carton", "milk_bottle", "water_bottle"]
 
 
 def test_evaluate_on_a_split_folder_scores_its_test_photos(three_way, tmp_path, capsys):
