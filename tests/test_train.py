@@ -27,7 +27,8 @@ def dataset(groceries4: Path):
 
 @pytest.fixture(scope="module")
 def quick_result(dataset):
-    return train(dataset, TrainConfig(mode="quick", **LITE0))
+    """Quick training whose saved head is the validated one (no final fit on all photos)."""
+    return train(dataset, TrainConfig(mode="quick", fit_on_all=False, **LITE0))
 
 
 def test_quick_mode_learns_the_real_photos(quick_result, dataset):
@@ -44,19 +45,18 @@ def test_validation_uses_the_seeded_stratified_split(quick_result, dataset):
     assert quick_result.meta["split"]["seed"] == 42
 
 
-def test_saved_model_predicts_exactly_what_was_validated(dataset, tmp_path):
-    result = train(dataset, TrainConfig(mode="quick", fit_on_all=False, **LITE0))
-    folder = result.save(tmp_path / "model")
+def test_saved_model_predicts_exactly_what_was_validated(quick_result, tmp_path):
+    folder = quick_result.save(tmp_path / "model")
     predictor = Predictor.load(folder)
-    probs = predictor.predict_proba([load_image(p) for p in result.valid_paths])
-    np.testing.assert_allclose(probs, result.valid_probs, atol=2e-3)
+    probs = predictor.predict_proba([load_image(p) for p in quick_result.valid_paths])
+    np.testing.assert_allclose(probs, quick_result.valid_probs, atol=2e-3)
 
 
-def test_the_final_head_learns_every_photo_once_validation_has_been_measured(dataset,
-                                                                             tmp_path):
+def test_the_final_head_learns_every_photo_once_validation_has_been_measured(
+        quick_result, dataset, tmp_path):
     """Validation evidence comes from a head that never saw the validation photos; the
     model saved is then fitted on all of them (with 30 photos a class every photo counts)."""
-    split_only = train(dataset, TrainConfig(mode="quick", fit_on_all=False, **LITE0))
+    split_only = quick_result
     result = train(dataset, TrainConfig(mode="quick", fit_on_all=True, **LITE0))
     np.testing.assert_allclose(result.valid_probs, split_only.valid_probs, atol=1e-5)
     assert result.meta["split"]["final_fit"] == "all photos"
