@@ -218,7 +218,7 @@ def test_a_file_that_is_not_a_zip_is_refused_with_a_message():
 
 
 def test_a_dataset_with_one_class_is_explained_before_training():
-    photos = sorted((REPO / "sample_data" / "fridge4" / "bottle").glob("*.jpg"))[:3]
+    photos = sorted((REPO / "sample_data" / "fridge4" / "milk_bottle").glob("*.jpg"))[:3]
     only_milk = make_zip(*[(f"milk/{p.name}", p.read_bytes()) for p in photos])
     app = upload_zip(open_page_01(), only_milk, "milk.zip")
     assert not app.exception, app.exception
