@@ -35,8 +35,17 @@ def open_training_page(browser, url: str):
 
 def choose_lite0(page) -> None:
     """EfficientNet-Lite0 as the architecture (quick mode is the default)."""
-    page.locator("[data-testid='stSelectbox']").filter(has_text="Architecture").click()
-    page.get_by_role("option", name=re.compile(r"^efficientnet_lite0 ")).click()
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    option = page.get_by_role("option", name=re.compile(r"^efficientnet_lite0 "))
+    for _ in range(5):  # a rerun that lands while the list is open closes it: open it again
+        wait_for_app(page, TIMEOUT_MS)
+        page.locator("[data-testid='stSelectbox']").filter(has_text="Architecture").click()
+        try:
+            option.click(timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            continue
     wait_for_app(page, TIMEOUT_MS)
 
 
