@@ -112,17 +112,26 @@ def training_tab(common) -> None:
     plan = TrainPlan(arch, float(lr), epochs, batch, cluster_name, cluster_size)
     show_yaml("Training job", command_job(plan, f"azureml:{data_name}:<version>", environment,
                                           code_dir))
+    submit_and_follow(f"{PAGE}:t", "Upload data and train in the cloud", "Job to follow",
+                      cluster, data_name,
+                      lambda data: command_job(plan, data, environment, code_dir), follow_job)
+
+
+def submit_and_follow(prefix: str, submit: str, follow: str, cluster, data_name: str,
+                      make_job, show) -> None:
+    """A submit button (upload the data, create the job) and the job to follow below it.
+
+    Both tabs work this way; the job's name is kept so a rerun keeps following it.
+    """
     ml = require_client()
     if ml is None:
         return
-    if st.button("Upload data and train in the cloud", key=f"{PAGE}:t:submit",
-                 type="primary"):
-        st.session_state[f"{PAGE}:t:job"] = start_job(
-            ml, cluster, data_name, lambda data: command_job(plan, data, environment, code_dir))
-    job_name = st.text_input("Job to follow", st.session_state.get(f"{PAGE}:t:job") or "",
-                             key=f"{PAGE}:t:follow")
+    if st.button(submit, key=f"{prefix}:submit", type="primary"):
+        st.session_state[f"{prefix}:job"] = start_job(ml, cluster, data_name, make_job)
+    job_name = st.text_input(follow, st.session_state.get(f"{prefix}:job") or "",
+                             key=f"{prefix}:follow")
     if job_name:
-        guarded(follow_job)(ml, job_name)
+        guarded(show)(ml, job_name)
 
 
 def follow_job(ml, job_name: str) -> None:
@@ -184,16 +193,9 @@ def sweep_tab(common) -> None:
                                      code_dir))
     if not plan.early_termination:
         st.caption("Bayesian sampling: no early termination.")
-    ml = require_client()
-    if ml is None:
-        return
-    if st.button("Upload data and start the sweep", key=f"{PAGE}:submit", type="primary"):
-        st.session_state[f"{PAGE}:job"] = start_job(
-            ml, cluster, data_name, lambda data: sweep_job(plan, data, environment, code_dir))
-    job_name = st.text_input("Sweep to follow", st.session_state.get(f"{PAGE}:job") or "",
-                             key=f"{PAGE}:follow")
-    if job_name:
-        guarded(follow_sweep)(ml, job_name)
+    submit_and_follow(PAGE, "Upload data and start the sweep", "Sweep to follow",
+                      cluster, data_name,
+                      lambda data: sweep_job(plan, data, environment, code_dir), follow_sweep)
 
 
 def follow_sweep(ml, job_name: str) -> None:
