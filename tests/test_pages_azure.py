@@ -9,8 +9,10 @@ asked for a token.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
 
@@ -27,9 +29,16 @@ AZURE_PAGES = ["20_Azure_workspace.py", "21_Deploy.py", "23_Test_a_service.py",
                "24_Cloud_sweep.py"]
 
 
+@pytest.fixture(autouse=True, scope="module")
+def own_studio_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """These pages list the studio's models: only this module's, whatever ran before it."""
+    with mock.patch.dict(os.environ, {"CVLIB_HOME": str(tmp_path_factory.mktemp("azure-home"))}):
+        yield studio_home()
+
+
 @pytest.fixture(scope="module")
-def model_dir() -> Path:
-    return tiny_model(studio_home() / "models")
+def model_dir(own_studio_home: Path) -> Path:
+    return tiny_model(own_studio_home / "models")
 
 
 @pytest.fixture(scope="module")
