@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cvlib.data import studio_home
-from cvlib.hardware import detect
+from cvlib.runtime.hardware import detect
+from cvlib.storage.home import studio_home
 from ui.common import STAGES, TUTORIAL, available_pages, stage_pages
 
 st.title("🖼️ Image classification studio")

@@ -5,7 +5,7 @@ uncached feature extraction) decodes all of it and throws most of it away.  This
 for one photo-like JPEG saved at several sizes (quality 90):
 
 * the file size (what the disk or the network must deliver per image),
-* the median time to decode it with the studio's loader (:func:`cvlib.images.load_image`),
+* the median time to decode it with the studio's loader (:func:`cvlib.data.images.load_image`),
 * the median time to decode it and resize it to 260 px (what training pays per image),
 
 so the FAQ's advice ("resize your photos first") rests on figures measured here.
@@ -17,17 +17,12 @@ from __future__ import annotations
 
 import io
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from cvlib.images import load_image  # noqa: E402
+from cvlib.data.images import load_image
 
 SIZES = [(4000, 3000), (2000, 1500), (1024, 768), (640, 480), (300, 300)]
 SIDE = 260

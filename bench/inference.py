@@ -7,7 +7,7 @@ Printed, side by side for the same network (ImageNet EfficientNet-Lite0 at 224 p
 * batch 32, images/s (what batch prediction and evaluation get),
 * the ratio ONNX Runtime / PyTorch for both;
 
-then the live stream: :class:`cvlib.stream.LatestFrameScorer` driven exactly as the WebRTC
+then the live stream: :class:`cvlib.serving.stream.LatestFrameScorer` driven exactly as the WebRTC
 callback drives it (a 640x480 YUV video frame converted to RGB, scored, drawn on, converted
 back), with frames made from real photos arriving at 30 frames/s, reporting the frames
 scored per second, the latency and the label's delay.
@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from cvlib.inference import Predictor
-from cvlib.stream import LatestFrameScorer
+from cvlib.models.inference import Predictor
+from cvlib.serving.stream import LatestFrameScorer
 
 REPO = Path(__file__).resolve().parent.parent
 PHOTOS = REPO.parent / "shared" / "data" / "groceries4"

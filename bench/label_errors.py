@@ -16,9 +16,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from cvlib.data import Dataset, Item, load_dataset
-from cvlib.label_errors import out_of_sample_probs, rank_label_issues
-from cvlib.train_config import TrainConfig
+from cvlib.data.dataset import Dataset, load_dataset
+from cvlib.data.files import Item
+from cvlib.training.config import TrainConfig
+from cvlib.training.label_errors import out_of_sample_probs, rank_label_issues
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data" / "groceries4"

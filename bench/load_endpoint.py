@@ -153,9 +153,9 @@ def free_port() -> int:
 
 def quick_model(folder: Path) -> Path:
     """Train (quick mode, EfficientNet-Lite0 at 224 px) on the real photos and save."""
-    from cvlib.data import load_dataset
-    from cvlib.train import train
-    from cvlib.train_config import TrainConfig
+    from cvlib.data.dataset import load_dataset
+    from cvlib.training.config import TrainConfig
+    from cvlib.training.train import train
 
     config = TrainConfig(mode="quick", architecture="efficientnet_lite0", image_size=224)
     return train(load_dataset(PHOTOS), config).save(folder)
@@ -170,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=1, help="server worker processes")
     args = parser.parse_args(argv)
 
-    from cvlib.serving import start_local_endpoint
+    from cvlib.serving.server import start_local_endpoint
 
     with tempfile.TemporaryDirectory() as scratch:
         model = args.model or quick_model(Path(scratch) / "model")

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from cvlib.data import load_dataset
-from cvlib.progress import Progress
-from cvlib.thresholds import tune
-from cvlib.train import train
-from cvlib.train_config import TrainConfig
+from cvlib.data.dataset import load_dataset
+from cvlib.evaluation.thresholds import tune
+from cvlib.runtime.progress import Progress
+from cvlib.training.config import TrainConfig
+from cvlib.training.train import train
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data" / "groceries4-multilabel"

@@ -21,7 +21,7 @@ recipe alone on a fresh ``CVLIB_HOME`` for cold-cache times.  ``--quick`` runs o
 ``g4`` and scores ``g15`` on a seeded 40-a-class sample of its test photos.
 
 A recipe is a small declarative entry in :data:`RECIPES`: a name and the
-:class:`cvlib.train_config.TrainConfig` settings it changes.  ``today`` pins the defaults
+:class:`cvlib.training.config.TrainConfig` settings it changes.  ``today`` pins the defaults
 before this benchmark existed, so the "before" row can always be re-run.
 """
 
@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 DATA = next((d for d in (REPO.parent / "shared" / "data", REPO.parent.parent / "shared" / "data")
              if d.is_dir()), REPO.parent / "shared" / "data")
 """``../shared/data`` beside the checkout (or beside its worktree folder)."""
@@ -77,7 +76,8 @@ def tasks(name: str, quick: bool) -> list[tuple[Any, Any]]:
     """``(training data, held-out data)`` pairs for one benchmark data set."""
     from sklearn.model_selection import RepeatedStratifiedKFold
 
-    from cvlib.data import load_dataset, sample_per_class
+    from cvlib.data.dataset import load_dataset
+    from cvlib.data.splits import sample_per_class
 
     if name == "g4":
         data = load_dataset(DATA / "groceries4")
@@ -97,12 +97,12 @@ def held_out_accuracy(result, held_out) -> float:
     """Accuracy of a trained result on photos it never saw (features cached like training)."""
     import numpy as np
 
-    from cvlib.features import FeatureSpec, extract_features
-    from cvlib.quick_train import head_logits
+    from cvlib.training.features import FeatureSpec, extract_features
+    from cvlib.training.quick_train import head_logits
 
     if result.fine_tuned is not None:
-        from cvlib.data import studio_home
-        from cvlib.inference import Predictor, evaluate_model
+        from cvlib.models.inference import Predictor, evaluate_model
+        from cvlib.storage.home import studio_home
 
         folder = result.save(studio_home() / "bench-model")
         metrics, _ = evaluate_model(Predictor.load(folder, "onnx"),
@@ -117,8 +117,8 @@ def held_out_accuracy(result, held_out) -> float:
 
 
 def config_of(recipe: str, mode: str = "quick"):
-    """The :class:`cvlib.train_config.TrainConfig` a recipe trains with."""
-    from cvlib.train_config import TrainConfig, with_overrides
+    """The :class:`cvlib.training.config.TrainConfig` a recipe trains with."""
+    from cvlib.training.config import TrainConfig, with_overrides
 
     settings = {k: tuple(v) if isinstance(v, list) else v for k, v in RECIPES[recipe].items()}
     return with_overrides(TrainConfig(mode=mode), **settings)
@@ -126,7 +126,7 @@ def config_of(recipe: str, mode: str = "quick"):
 
 def run_cell(recipe: str, name: str, mode: str, quick: bool) -> dict[str, Any]:
     """Train the recipe on every task of one data set; held-out accuracy, estimate, time."""
-    from cvlib.train import train
+    from cvlib.training.train import train
 
     config = config_of(recipe, mode)
     accs, estimates, seconds = [], [], 0.0

@@ -25,7 +25,6 @@ import argparse
 import io
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -33,7 +32,6 @@ import numpy as np
 from PIL import Image
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 BASELINE = {"architecture": "efficientnet_lite0", "image_size": 160, "epochs": 3,
             "batch_size": 16, "lr": 2e-4}
@@ -56,7 +54,7 @@ def timed_ms(func, repeats: int) -> float:
 
 def twelve_megapixel_jpeg(photo: Path) -> bytes:
     """A 4000x3000 JPEG (quality 90) made from one real photo, with sensor-like noise."""
-    from cvlib.images import load_image
+    from cvlib.data.images import load_image
 
     big = load_image(photo).resize((4000, 3000), Image.Resampling.BICUBIC)
     noise = np.random.default_rng(0).normal(0, 6, (3000, 4000, 3))
@@ -68,7 +66,7 @@ def twelve_megapixel_jpeg(photo: Path) -> bytes:
 
 def decode_part(data: Path, side: int = 224) -> list[dict]:
     """Decode-and-resize time of a small JPEG, a 12 MP JPEG, and the 12 MP one in draft mode."""
-    from cvlib.images import load_image
+    from cvlib.data.images import load_image
 
     photo = next(p for p in sorted(data.rglob("*.jpg")))
     small = photo.read_bytes()
@@ -87,7 +85,7 @@ def decode_part(data: Path, side: int = 224) -> list[dict]:
          "ms": timed_ms(lambda: decode(big, False), 5), "kb": len(big) // 1024},
         {"what": f"12 MP JPEG, draft-mode decode (1/8 scale) + resize to {side}",
          "ms": timed_ms(lambda: decode(big, True), 10), "kb": len(big) // 1024},
-        {"what": "12 MP JPEG through the studio's loader (cvlib.images.load_image)",
+        {"what": "12 MP JPEG through the studio's loader (cvlib.data.images.load_image)",
          "ms": timed_ms(lambda: load_image(big, "12mp.jpg"), 5), "kb": len(big) // 1024},
     ]
     for row in rows:
@@ -100,10 +98,10 @@ def train_part(data: Path, only: list[str] | None = None) -> list[dict]:
 
     ``only`` keeps some runs, named ``baseline`` or ``setting=value`` (``epochs=1``).
     """
-    from cvlib.data import load_dataset
-    from cvlib.progress import Progress
-    from cvlib.train import train
-    from cvlib.train_config import TrainConfig
+    from cvlib.data.dataset import load_dataset
+    from cvlib.runtime.progress import Progress
+    from cvlib.training.config import TrainConfig
+    from cvlib.training.train import train
 
     dataset = load_dataset(data)
     runs = [("baseline", None, None)] + [(label, name, v) for label, name, values in VARIANTS

@@ -7,7 +7,7 @@ should land around 80-90 % in quick mode, confuse similar classes, and show a di
 between good and bad settings.  One seeded validation split of 24 photos is too noisy to say
 that (one photo is 4 points), so every figure here is a mean over ``--splits`` seeded
 stratified splits (seeds 0, 1, ...), each trained exactly as the pages train
-(:func:`cvlib.train.train`):
+(:func:`cvlib.training.train.train`):
 
 - quick mode with the default recipe (Lite2, 260 px), the pages' workshop preset (Lite0,
   224 px; page 03's "fast") and page 03's "small" (Lite0, 160 px), with the most confused
@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import sys
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
@@ -36,7 +35,6 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 PRESETS = {
     "default (Lite2, 260 px)": {"architecture": "efficientnet_lite2"},
@@ -64,8 +62,8 @@ def trained(dataset, splits: int, **settings) -> Runs:
 
     Losses are kept because full training keeps its best epoch by validation loss: the loss
     shows a difference that accuracy on 24 photos may round away."""
-    from cvlib.train import train
-    from cvlib.train_config import TrainConfig
+    from cvlib.training.config import TrainConfig
+    from cvlib.training.train import train
 
     scores, losses, mistakes = [], [], Counter()
     for seed in range(splits):
@@ -120,7 +118,7 @@ def report_grid(dataset, splits: int) -> None:
 
 def report_multilabel(data: Path, splits: int) -> None:
     """Page 02's workshop preset on the multi-label set (exact match = every label right)."""
-    from cvlib.data import load_dataset
+    from cvlib.data.dataset import load_dataset
 
     if not (data / "fridge-multilabel").is_dir():
         return
@@ -153,7 +151,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("CVLIB_HOME", tempfile.mkdtemp(prefix="bench-sample-data-"))
 
-    from cvlib.data import load_dataset
+    from cvlib.data.dataset import load_dataset
 
     dataset = load_dataset(single_label_root(args.data))
     print(f"data: {single_label_root(args.data)}")

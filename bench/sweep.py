@@ -33,7 +33,7 @@ def main() -> None:
 
     import torch  # noqa: F401 - imported before timing: neither run should pay for it
 
-    from cvlib.sweep import Grid, SweepStore, best_setting, run_sweep
+    from cvlib.training.sweep import Grid, SweepStore, best_setting, run_sweep
 
     grid = Grid.from_dict(GRID, [args.data])
     timings = {}

@@ -55,7 +55,7 @@ def _mlflow_logger():
 
 def _stderr_progress():
     """A Progress that echoes stage changes, epochs and messages to stderr."""
-    from cvlib.progress import Progress
+    from cvlib.runtime.progress import Progress
 
     seen = {"stage": None, "records": 0, "messages": 0}
     metric_logger = _mlflow_logger()
@@ -77,7 +77,7 @@ def _stderr_progress():
 
 
 def _default_model_dir(data: str, architecture: str, mode: str) -> Path:
-    from cvlib.data import studio_home
+    from cvlib.storage.home import studio_home
 
     stamp = time.strftime("%Y%m%d-%H%M%S")
     return studio_home() / "models" / f"{Path(data).stem}-{architecture}-{mode}-{stamp}"
@@ -85,9 +85,9 @@ def _default_model_dir(data: str, architecture: str, mode: str) -> Path:
 
 def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     """Train on a dataset and save the model folder."""
-    from cvlib.data import load_dataset
-    from cvlib.train import train
-    from cvlib.train_config import TrainConfig, with_overrides
+    from cvlib.data.dataset import load_dataset
+    from cvlib.training.config import TrainConfig, with_overrides
+    from cvlib.training.train import train
 
     dataset = load_dataset(args.data)
     for name, reason in dataset.problems:
@@ -102,7 +102,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
                                                              config.mode)
     tuned = _tune_thresholds(result) if dataset.multi_label else None
     result.save(out)
-    from cvlib.evaluate import summary
+    from cvlib.evaluation.metrics import summary
 
     headline = summary(result.meta["metrics"])
     wall = time.perf_counter() - _START
@@ -136,7 +136,7 @@ def _tune_thresholds(result) -> dict[str, Any]:
 
     Returns the figures at 0.5, at the tuned global threshold and at per-class thresholds.
     """
-    from cvlib.thresholds import tune
+    from cvlib.evaluation.thresholds import tune
 
     choice = tune(result.valid_probs, result.valid_targets, result.meta["classes"])
     result.meta["thresholds"] = choice.threshold
@@ -145,9 +145,9 @@ def _tune_thresholds(result) -> dict[str, Any]:
 
 def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
     """Evaluate a saved model on any labelled dataset."""
-    from cvlib.data import load_dataset
-    from cvlib.evaluate import summary
-    from cvlib.inference import Predictor, evaluate_model
+    from cvlib.data.dataset import load_dataset
+    from cvlib.evaluation.metrics import summary
+    from cvlib.models.inference import Predictor, evaluate_model
 
     dataset = load_dataset(args.data)
     if dataset.test is not None:
@@ -168,10 +168,10 @@ def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
     """Predict images with a saved model; unreadable images get an error entry."""
+    from cvlib.data.images import load_image
     from cvlib.errors import BadImageError
-    from cvlib.images import load_image
-    from cvlib.inference import Predictor
-    from cvlib.preprocess import top_k
+    from cvlib.models.inference import Predictor
+    from cvlib.models.preprocess import top_k
 
     predictor = Predictor.load(args.model, args.engine)
     results = []
@@ -196,14 +196,14 @@ def cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
     """Export to ONNX; with ``--data``, check parity with PyTorch on those images."""
-    from cvlib.inference import export_onnx, parity
+    from cvlib.models.inference import export_onnx, parity
 
     path = export_onnx(args.model, force=True)
     report: dict[str, Any] = {"model": args.model, "onnx": str(path),
                               "size_mb": round(path.stat().st_size / 1e6, 2)}
     if args.data:
-        from cvlib.data import load_dataset
-        from cvlib.images import load_image
+        from cvlib.data.dataset import load_dataset
+        from cvlib.data.images import load_image
 
         dataset = load_dataset(args.data)
         report["parity"] = parity(args.model, [load_image(p) for p, _ in dataset.items]
@@ -218,7 +218,7 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_sweep(args: argparse.Namespace) -> dict[str, Any]:
     """Run a grid of settings (YAML or JSON file) on one or more datasets; skip stored runs."""
-    from cvlib.sweep import best_setting, load_grid, run_sweep
+    from cvlib.training.sweep import best_setting, load_grid, run_sweep
 
     grid = load_grid(args.grid, args.data or ())
     if args.repeats:
@@ -286,7 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--repeats", type=int, help="override the grid's repeats")
     sweep.set_defaults(func=cmd_sweep)
 
-    from cvlib.serving import add_serve_parser
+    from cvlib.serving.server import add_serve_parser
 
     add_serve_parser(sub)
     for command in sub.choices.values():

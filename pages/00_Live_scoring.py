@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cvlib.images import load_image
+from cvlib.data.images import load_image
 from ui.common import guarded, key, next_step, page_header
 from ui.live import (
     EXAMPLES,

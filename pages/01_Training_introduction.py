@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cvlib.presets import WORKSHOP_TRAINING
+from cvlib.training.presets import WORKSHOP_TRAINING
 from ui.common import guarded, next_step, page_header, results_context
 from ui.datasets import dataset_picker, dataset_summary, sample_grid
 from ui.health import health_gate

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cvlib.data import load_dataset
-from cvlib.train_config import with_overrides
+from cvlib.data.dataset import load_dataset
+from cvlib.training.config import with_overrides
 from ui.common import guarded, key, next_step, page_header, show_error
 from ui.datasets import dataset_picker, dataset_summary, sample_grid
 from ui.health import health_gate

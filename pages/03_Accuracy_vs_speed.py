@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cvlib.presets import PRESETS, WORKSHOP_PRESETS
+from cvlib.training.presets import PRESETS, WORKSHOP_PRESETS
 from ui.common import (
     guarded,
     job_monitor,
@@ -102,7 +102,7 @@ if dataset is not None:
 
     st.header("3 · Train and time")
     if st.button("▶ Compare", type="primary", key=key(PAGE, "run"), disabled=not chosen):
-        from cvlib.compare import compare_presets
+        from cvlib.training.compare import compare_presets
 
         def work(progress):
             return compare_presets(dataset, chosen, mode=mode, onnx=onnx, progress=progress)
@@ -111,7 +111,7 @@ if dataset is not None:
     reports = job_monitor(JOB, live=lambda snap: st.dataframe(snap["history"]))
 
     if reports:
-        from cvlib.compare import pareto_front, recommend
+        from cvlib.training.compare import pareto_front, recommend
 
         st.header("4 · Results")
         rows = [r.to_dict() for r in reports]
@@ -141,7 +141,7 @@ if dataset is not None:
         @guarded
         def save_pick_form() -> None:
             """Copy the chosen model (and its ONNX file) to the saved models."""
-            from cvlib.compare import save_pick
+            from cvlib.training.compare import save_pick
 
             with st.form(key(PAGE, "save")):
                 name = st.selectbox("Model to keep", [r.preset for r in reports],
@@ -150,7 +150,7 @@ if dataset is not None:
                 if st.form_submit_button("💾 Save (with its ONNX export)"):
                     report = next(r for r in reports if r.preset == name)
                     if report.ms_onnx is None:
-                        from cvlib.inference import export_onnx
+                        from cvlib.models.inference import export_onnx
 
                         export_onnx(report.model_dir)
                     st.success(f"Saved to `{save_pick(report, folder)}`.")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from cvlib.sweep import Grid, best_setting, to_csv
+from cvlib.training.sweep import Grid, best_setting, to_csv
 from ui.common import (
     guarded,
     job_monitor,
@@ -70,7 +70,7 @@ if dataset is not None:
     if grid is not None:
         import yaml
 
-        from cvlib.sweep import plan_sweep
+        from cvlib.training.sweep import plan_sweep
 
         plan = guarded(plan_sweep)(grid)
         if plan is not None:
@@ -85,7 +85,7 @@ if dataset is not None:
 
         st.header("3 · Run")
         if st.button("▶ Run the grid", type="primary", key=key(PAGE, "run")):
-            from cvlib.sweep import run_sweep
+            from cvlib.training.sweep import run_sweep
 
             def work(progress):
                 return run_sweep(grid, progress=progress)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cvlib.hardneg import NONE_CLASS
+from cvlib.training.hardneg import NONE_CLASS
 from ui.common import (
     guarded,
     job_monitor,
@@ -76,7 +76,7 @@ if dataset is not None and negatives:
 
     def first_round(progress):
         """Round 0: your classes and the seeded negatives; then rank the pool for review."""
-        from cvlib.hardneg import HardNegativeMiner
+        from cvlib.training.hardneg import HardNegativeMiner
 
         miner = HardNegativeMiner(dataset, negatives, config, strategy=strategy,
                                   threshold=threshold, seed_negatives=seeded)

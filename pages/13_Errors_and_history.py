@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cvlib.data import load_dataset
+from cvlib.data.dataset import load_dataset
 from ui.common import guarded, next_step, page_header
 from ui.errors import (
     chosen_indices,
@@ -43,7 +43,7 @@ def mistakes_section(record: dict) -> None:
     predictions = predictions_panel(PAGE, record)
     if predictions is None:
         return
-    from cvlib.evaluate import evaluate
+    from cvlib.evaluation.metrics import evaluate
 
     metrics = evaluate(predictions.probs, predictions.targets, predictions.classes,
                        multi_label=predictions.multi_label)

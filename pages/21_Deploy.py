@@ -53,7 +53,7 @@ target = st.radio("Where to serve", ["Local (this machine)", "Managed online end
 
 def local_section(folder) -> None:
     """Start, watch and stop the local inference server."""
-    from cvlib.serving import serving_env_ready, start_local_endpoint
+    from cvlib.serving.server import serving_env_ready, start_local_endpoint
 
     servers = running_local_endpoints()
     port = int(st.number_input("Port", 1024, 65535, 5001, key=f"{PAGE}:port"))
@@ -213,7 +213,7 @@ def test_deployment(ml, endpoint: str, uri: str, name: str) -> None:
     """A few sample photos sent to one deployment through the header; the answers shown."""
     from cvlib.azure.deploy import endpoint_key
     from cvlib.azure.service_test import score_images
-    from cvlib.images import is_image_name
+    from cvlib.data.images import is_image_name
 
     photos = sorted(p for p in SAMPLE_PHOTOS.rglob("*") if is_image_name(p))[:8]
     answers, errors = score_images(uri, photos, endpoint_key(ml, endpoint), deployment=name)

@@ -102,8 +102,8 @@ n_requests = int(st.number_input("Latency requests", 10, 2000, 200, step=10,
 @st.cache_data(show_spinner=False)
 def in_app_labels(model: str, paths: tuple[str, ...]) -> list[str]:
     """The app's own predictions for the photos (cached: the same photos are reused)."""
-    from cvlib.images import load_image
-    from cvlib.inference import Predictor
+    from cvlib.data.images import load_image
+    from cvlib.models.inference import Predictor
 
     predictor = Predictor.load(model, engine="torch")
     probs = predictor.predict_proba([load_image(p) for p in paths])
@@ -113,7 +113,7 @@ def in_app_labels(model: str, paths: tuple[str, ...]) -> list[str]:
 def run_test(uri: str, key: str | None, deployment: str | None, folder: Path) -> None:
     """Compare, time, and show the report."""
     from cvlib.azure.service_test import check_service
-    from cvlib.images import is_image_name
+    from cvlib.data.images import is_image_name
 
     paths = sorted(p for p in images_dir.rglob("*") if is_image_name(p))
     if not paths:

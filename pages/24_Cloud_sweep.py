@@ -54,7 +54,7 @@ cluster_name = cols[1].text_input("Cluster name", "gpu-cluster", key=f"{PAGE}:cl
 def common_specs():
     """The cluster, environment, data asset and code folder both kinds of job use."""
     from cvlib.azure import specs
-    from cvlib.data import studio_home
+    from cvlib.storage.home import studio_home
 
     cluster = specs.gpu_cluster(cluster_name, cluster_size)
     st.caption(specs.price_note(cluster_size) + " A cluster at 0 nodes costs nothing.")
@@ -156,7 +156,7 @@ def follow_job(ml, job_name: str) -> None:
 
 def bring_home(ml, job_name: str, download) -> None:
     """Download a finished job's model into the studio's model list, under a chosen name."""
-    from cvlib.data import studio_home
+    from cvlib.storage.home import studio_home
 
     name = st.text_input("Save as", f"cloud-{job_name}", key=f"{PAGE}:save:{job_name}")
     if st.button("Download the model into the studio", key=f"{PAGE}:download:{job_name}"):

@@ -216,9 +216,9 @@ def tiny_model(models_dir: Path, name: str = "fridge4-tiny") -> Path:
     folder = models_dir / name
     if (folder / "model.json").is_file():
         return folder
-    from cvlib.data import load_dataset
-    from cvlib.train import train
-    from cvlib.train_config import TrainConfig
+    from cvlib.data.dataset import load_dataset
+    from cvlib.training.config import TrainConfig
+    from cvlib.training.train import train
 
     data = tiny_dataset(models_dir.parent / "tiny-data")
     config = TrainConfig(mode="quick", architecture="efficientnet_lite0", image_size=128)

@@ -59,10 +59,10 @@ def trained_model_dir(groceries4: Path, tmp_path_factory: pytest.TempPathFactory
 
     Session-scoped: training and ONNX export happen once, every test reads the folder.
     """
-    from cvlib.data import load_dataset
-    from cvlib.inference import export_onnx
-    from cvlib.train import train
-    from cvlib.train_config import TrainConfig
+    from cvlib.data.dataset import load_dataset
+    from cvlib.models.inference import export_onnx
+    from cvlib.training.config import TrainConfig
+    from cvlib.training.train import train
 
     folder = tmp_path_factory.mktemp("models") / "groceries4-lite0"
     config = TrainConfig(mode="quick", architecture="efficientnet_lite0", image_size=224)

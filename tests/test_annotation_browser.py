@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from cvlib.data import load_dataset, read_labels_csv
+from cvlib.data.dataset import load_dataset
+from cvlib.data.labels_csv import read_labels_csv
 from tests.browser import launch_chromium, page_exceptions, streamlit_server, wait_for_app
 
 pytestmark = [pytest.mark.browser]

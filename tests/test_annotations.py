@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from cvlib.annotations import (
+from cvlib.data.annotations import (
     EXCLUDED,
     STATE_NAME,
     AnnotationStore,
@@ -26,7 +26,8 @@ from cvlib.annotations import (
     read_tutorial_annotations,
     unpack_upload,
 )
-from cvlib.data import load_dataset, read_labels_csv
+from cvlib.data.dataset import load_dataset
+from cvlib.data.labels_csv import read_labels_csv
 from cvlib.errors import DatasetError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -198,7 +199,7 @@ def test_an_uploaded_zip_is_unpacked_once_into_the_studio_home(shared_data: Path
 
 CHILD = textwrap.dedent("""
     import sys
-    from cvlib.annotations import AnnotationStore
+    from cvlib.data.annotations import AnnotationStore
 
     store = AnnotationStore.open(sys.argv[1], classes=["juice", "milk", "soda", "water"])
     for i, name in enumerate(store.images):

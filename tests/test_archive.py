@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from cvlib.archive import (
+from cvlib.data.archive import (
     FOLDER_ENTRY,
     HIDDEN_FILE,
     NESTED_ARCHIVE,

@@ -22,8 +22,8 @@ from cvlib.azure import deploy, specs
 from cvlib.azure.connect import AzureError
 from cvlib.azure.jobs import check_quota, ensure_cluster
 from cvlib.azure.service_test import DEPLOYMENT_HEADER, check_service
-from cvlib.data import studio_home
 from cvlib.errors import StudioError
+from cvlib.storage.home import studio_home
 from tests.azure_helpers import FakeWorkspace, tiny_model
 
 ENDPOINT = "cvlib-fridge-1a2b3c"

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from cvlib.azure import specs
-from cvlib.serving import SERVING_REQUIREMENTS
+from cvlib.serving.server import SERVING_REQUIREMENTS
 
 pytestmark = pytest.mark.slow
 

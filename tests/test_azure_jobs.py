@@ -20,9 +20,9 @@ import pytest
 from azure.ai.ml import load_job
 
 from cvlib.azure import jobs, specs, sweep, trial
-from cvlib.data import studio_home
 from cvlib.errors import StudioError
-from cvlib.persist import list_model_folders
+from cvlib.storage.home import studio_home
+from cvlib.storage.persist import list_model_folders
 from tests.azure_helpers import FakeWorkspace, tiny_dataset, tiny_model
 
 REPO = Path(__file__).resolve().parent.parent

@@ -39,9 +39,9 @@ from cvlib.azure.connect import (
     save_config,
 )
 from cvlib.azure.sweep import SweepPlan, sweep_job
-from cvlib.data import studio_home
 from cvlib.errors import StudioError
-from cvlib.serving import SERVING_REQUIREMENTS, build_code_folder
+from cvlib.serving.server import SERVING_REQUIREMENTS, build_code_folder
+from cvlib.storage.home import studio_home
 from tests.azure_helpers import OfflineCredential, tiny_model
 
 

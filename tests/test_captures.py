@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from cvlib.captures import captures_dir, list_captures, save_capture
-from cvlib.hardneg import negative_images
+from cvlib.data.captures import captures_dir, list_captures, save_capture
+from cvlib.training.hardneg import negative_images
 
 
 def test_captures_live_under_the_studio_home(studio_home_for_tests: Path):

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from scipy.stats import binom
 
-from cvlib.data import load_dataset
-from cvlib.estimate import Estimate, accuracy_interval, cross_validated_accuracy
-from cvlib.quick_train import fit_linear_head, head_logits
-from cvlib.train import train
-from cvlib.train_config import TrainConfig
+from cvlib.data.dataset import load_dataset
+from cvlib.evaluation.estimate import Estimate, accuracy_interval, cross_validated_accuracy
+from cvlib.training.config import TrainConfig
+from cvlib.training.quick_train import fit_linear_head, head_logits
+from cvlib.training.train import train
 
 FRIDGE = Path(__file__).resolve().parent.parent / "sample_data" / "fridge4"
 LITE0 = {"architecture": "efficientnet_lite0", "image_size": 224}

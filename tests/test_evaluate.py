@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from cvlib.evaluate import confusion_matrix, evaluate
+from cvlib.evaluation.metrics import confusion_matrix, evaluate
 
 CLASSES = ["juice", "milk", "soda", "water"]
 

@@ -9,8 +9,8 @@ import pytest
 from PIL import Image, ImageOps
 from skimage import data as skdata
 
-from cvlib.explain import GradCam, colorize, heatmap_box, overlay_heatmap
-from cvlib.preprocess import Preprocessing
+from cvlib.models.explain import GradCam, colorize, heatmap_box, overlay_heatmap
+from cvlib.models.preprocess import Preprocessing
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def left_share(heatmap: np.ndarray) -> float:
 
 
 def test_heatmap_is_a_normalised_map_at_the_input_size(imagenet_cam, cat_and_coffee):
-    from cvlib.models import imagenet_classes
+    from cvlib.models.backbones import imagenet_classes
 
     heatmap = imagenet_cam.heatmap(cat_and_coffee, imagenet_classes().index("Egyptian cat"))
     assert heatmap.shape == (224, 224) and heatmap.dtype == np.float32
@@ -41,7 +41,7 @@ def test_heatmap_is_a_normalised_map_at_the_input_size(imagenet_cam, cat_and_cof
 
 
 def test_each_class_lights_up_its_own_object(imagenet_cam, cat_and_coffee):
-    from cvlib.models import imagenet_classes
+    from cvlib.models.backbones import imagenet_classes
 
     classes = imagenet_classes()
     cat = imagenet_cam.heatmap(cat_and_coffee, classes.index("Egyptian cat"))
@@ -53,9 +53,9 @@ def test_each_class_lights_up_its_own_object(imagenet_cam, cat_and_coffee):
 @pytest.fixture(scope="module")
 def mirrored_model_dir(groceries4: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A quick model that averages each image with its mirror (a ViewAverage network)."""
-    from cvlib.data import load_dataset
-    from cvlib.train import train
-    from cvlib.train_config import TrainConfig
+    from cvlib.data.dataset import load_dataset
+    from cvlib.training.config import TrainConfig
+    from cvlib.training.train import train
 
     dataset = load_dataset(groceries4)
     small = dataset.subset(range(0, len(dataset), 4))

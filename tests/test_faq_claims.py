@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from cvlib.train_config import TrainConfig
+from cvlib.training.config import TrainConfig
 
 FAQ = Path(__file__).resolve().parent.parent / "FAQ.md"
 

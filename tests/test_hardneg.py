@@ -11,9 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cvlib.data import load_dataset, split
+from cvlib.data.dataset import load_dataset
+from cvlib.data.splits import split
 from cvlib.errors import DatasetError, StudioError
-from cvlib.hardneg import (
+from cvlib.training.config import TrainConfig
+from cvlib.training.hardneg import (
     NONE_CLASS,
     HardNegativeMiner,
     decide,
@@ -21,7 +23,6 @@ from cvlib.hardneg import (
     split_negatives,
     with_background,
 )
-from cvlib.train_config import TrainConfig
 
 CONFIG = TrainConfig(mode="quick", architecture="efficientnet_lite0", image_size=224)
 
@@ -120,8 +121,8 @@ def test_the_positives_validation_split_is_the_seeded_one(groceries4, mined):
 
 
 def test_scoring_from_cached_features_is_what_the_saved_network_computes(mined):
-    from cvlib.images import load_image
-    from cvlib.inference import Predictor
+    from cvlib.data.images import load_image
+    from cvlib.models.inference import Predictor
 
     miner, *_ = mined
     paths = miner.negatives.holdout[:4]

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageFilter
 
-from cvlib.data import load_dataset, split
-from cvlib.fixes import fixes_for
-from cvlib.health import check_health
+from cvlib.data.dataset import load_dataset
+from cvlib.data.fixes import fixes_for
+from cvlib.data.health import check_health
+from cvlib.data.splits import split
 
 
 def copy_photos(groceries4: Path, dest: Path, per_class: int, classes=("juice", "milk")) -> Path:
@@ -127,8 +128,8 @@ def test_a_fix_named_by_its_action_is_applied_and_undone(tmp_path):
     import pytest
     from PIL import Image
 
-    from cvlib.data import load_dataset
-    from cvlib.fixes import fixes_for
+    from cvlib.data.dataset import load_dataset
+    from cvlib.data.fixes import fixes_for
 
     for cls in ("cat", "dog"):
         (tmp_path / "set" / cls).mkdir(parents=True)

@@ -22,8 +22,9 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from cvlib.data import load_dataset, studio_home, summarize
-from cvlib.progress import Progress
+from cvlib.data.dataset import load_dataset, summarize
+from cvlib.runtime.progress import Progress
+from cvlib.storage.home import studio_home
 from tests.corpus import png_claiming
 
 REPO = Path(__file__).resolve().parent.parent
@@ -99,8 +100,8 @@ def test_the_summary_names_every_bad_file_with_its_reason_and_keeps_the_rest(mes
 
 @pytest.mark.slow
 def test_training_skips_unreadable_images_names_them_and_still_learns(messy_folder):
-    from cvlib.train import train
-    from cvlib.train_config import TrainConfig
+    from cvlib.training.config import TrainConfig
+    from cvlib.training.train import train
 
     dataset = load_dataset(messy_folder)
     progress = Progress()
@@ -121,7 +122,7 @@ def test_training_skips_unreadable_images_names_them_and_still_learns(messy_fold
 
 
 def test_a_fixed_validation_split_is_renumbered_around_the_skipped_files(messy_folder):
-    from cvlib.train import drop_unreadable
+    from cvlib.training.train import drop_unreadable
 
     dataset = load_dataset(messy_folder)
     valid = list(range(0, len(dataset), 3))

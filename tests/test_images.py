@@ -14,8 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image, features
 
-from cvlib.errors import BadImageError, StudioError
-from cvlib.images import (
+from cvlib.data.images import (
     IMAGE_EXTENSIONS,
     MAX_PIXELS,
     check_image,
@@ -25,6 +24,7 @@ from cvlib.images import (
     load_images_report,
     thumbnail,
 )
+from cvlib.errors import BadImageError, StudioError
 from tests.corpus import png_claiming
 
 RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)

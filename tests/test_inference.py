@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from cvlib.data import load_dataset
-from cvlib.images import load_image
-from cvlib.inference import Predictor, parity
+from cvlib.data.dataset import load_dataset
+from cvlib.data.images import load_image
+from cvlib.models.inference import Predictor, parity
 
 REPO = Path(__file__).resolve().parent.parent
 

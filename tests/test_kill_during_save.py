@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cvlib import persist
+from cvlib.storage import persist
 
 REPO = Path(__file__).resolve().parent.parent
 WEIGHT_BYTES = 8 * 1024**2
@@ -35,7 +35,7 @@ The optional fault names the call to die on: ("rename", 3) is the third os.renam
 import itertools, os, signal, sys
 from pathlib import Path
 
-from cvlib import persist
+from cvlib.storage import persist
 
 kind, folder, record, fault, nth, weight_bytes = sys.argv[1:7]
 folder, record, nth, weight_bytes = Path(folder), Path(record), int(nth), int(weight_bytes)
@@ -64,11 +64,11 @@ def save_folder(version):
 def model_saver():
     import torch
 
-    from cvlib import models
-    from cvlib.checkpoint import make_meta, save_model
-    from cvlib.train_config import TrainConfig
+    from cvlib.models import backbones
+    from cvlib.models.checkpoint import make_meta, save_model
+    from cvlib.training.config import TrainConfig
 
-    net = models.create("efficientnet_lite0", num_classes=2, pretrained=False)
+    net = backbones.create("efficientnet_lite0", num_classes=2, pretrained=False)
     config = TrainConfig(architecture="efficientnet_lite0", image_size=224)
 
     def save(version):
@@ -201,11 +201,11 @@ def test_a_kill_before_a_record_is_renamed_keeps_the_old_record(tmp_path):
 
 @pytest.mark.slow
 def test_a_real_network_saved_by_save_model_is_restored_after_a_kill_mid_swap(tmp_path):
-    from cvlib.checkpoint import load_model
+    from cvlib.models.checkpoint import load_network
 
     assert died_on_its_own(start_saver(tmp_path, "model", "rename", 3)) == 1
     (folder,) = recover(tmp_path)
-    network, meta = load_model(folder)
+    network, meta = load_network(folder)
     assert meta["version"] == 1
     bias = network.get_classifier().bias
     assert bias.tolist() == [float(meta["version"])] * 2
@@ -249,7 +249,7 @@ def test_the_app_starts_normally_with_leftovers_in_its_folders(tmp_path, monkeyp
     assert not app.error
     (model,) = persist.list_model_folders(tmp_path / "models")
     assert_intact_folder(model, {1})
-    from cvlib.runs import list_runs
+    from cvlib.training.runs import list_runs
 
     assert [r["version"] for r in list_runs()] == [1]
     assert leftovers(tmp_path) == []

@@ -10,9 +10,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from cvlib.data import Item, load_dataset
-from cvlib.label_errors import find_label_errors, label_error_finding, out_of_sample_probs
-from cvlib.train_config import TrainConfig
+from cvlib.data.dataset import load_dataset
+from cvlib.data.files import Item
+from cvlib.training.config import TrainConfig
+from cvlib.training.label_errors import find_label_errors, label_error_finding, out_of_sample_probs
 
 CONFIG = TrainConfig(architecture="efficientnet_lite0", image_size=224)
 

@@ -21,7 +21,7 @@ import pytest
 
 from bench.load_endpoint import free_port, request_bodies, run_load
 from cvlib.azure.service_test import post_json
-from cvlib.serving import LocalEndpoint, start_local_endpoint
+from cvlib.serving.server import LocalEndpoint, start_local_endpoint
 
 N_REQUESTS = 2000
 CLIENTS = 8

@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 from cvlib.azure.service_test import check_service, post_json
-from cvlib.serving import LocalEndpoint, start_local_endpoint
+from cvlib.serving.server import LocalEndpoint, start_local_endpoint
 
 CLASSES = ("juice", "milk", "soda", "water")
 
@@ -96,8 +96,8 @@ def test_an_oversized_request_is_refused_from_its_length_before_it_is_read(endpo
 
 def test_the_service_agrees_with_the_app_and_reports_latency(endpoint, trained_model_dir,
                                                              photos):
-    from cvlib.images import load_image
-    from cvlib.inference import Predictor
+    from cvlib.data.images import load_image
+    from cvlib.models.inference import Predictor
 
     predictor = Predictor.load(trained_model_dir, engine="torch")
     probs = predictor.predict_proba([load_image(p) for p, _ in photos])

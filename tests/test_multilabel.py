@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cvlib.data import load_dataset
-from cvlib.evaluate import evaluate
-from cvlib.images import load_image
-from cvlib.preprocess import Preprocessing
-from cvlib.thresholds import tune
-from cvlib.train_config import TrainConfig
+from cvlib.data.dataset import load_dataset
+from cvlib.data.images import load_image
+from cvlib.evaluation.metrics import evaluate
+from cvlib.evaluation.thresholds import tune
+from cvlib.models.preprocess import Preprocessing
+from cvlib.training.config import TrainConfig
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def quick_result(multilabel):
     compare what the saved model outputs with what was measured (the default refits the
     head on every photo once the validation numbers are taken).
     """
-    from cvlib.train import train
+    from cvlib.training.train import train
 
     return train(multilabel, TrainConfig(mode="quick", architecture="efficientnet_lite0",
                                          image_size=224, fit_on_all=False))
@@ -44,7 +44,7 @@ def test_the_real_set_is_multi_label(multilabel):
 
 
 def test_metrics_are_computed_on_the_sigmoid_probabilities_the_model_outputs(quick_result):
-    from cvlib.inference import Predictor
+    from cvlib.models.inference import Predictor
 
     probs = quick_result.valid_probs
     assert probs.shape == quick_result.valid_targets.shape
@@ -64,7 +64,7 @@ def test_metrics_are_computed_on_the_sigmoid_probabilities_the_model_outputs(qui
 def test_saved_thresholds_are_what_prediction_uses(quick_result, tmp_path: Path):
     from dataclasses import replace
 
-    from cvlib.inference import Predictor
+    from cvlib.models.inference import Predictor
 
     choice = tune(quick_result.valid_probs, quick_result.valid_targets,
                   quick_result.meta["classes"])
@@ -95,7 +95,7 @@ def test_tuned_thresholds_on_real_photos_reach_the_floors(quick_result):
 
 def test_looking_at_strips_beats_looking_at_the_whole_image(multilabel, quick_result):
     """One vector for the whole photo blends its products; strips keep them apart."""
-    from cvlib.train import train
+    from cvlib.training.train import train
 
     whole = train(multilabel, TrainConfig(mode="quick", architecture="efficientnet_lite0",
                                           image_size=224, regions="whole"))
@@ -108,7 +108,7 @@ def test_looking_at_strips_beats_looking_at_the_whole_image(multilabel, quick_re
 def test_the_onnx_export_pools_the_regions_like_the_network(quick_result, tmp_path: Path):
     from dataclasses import replace
 
-    from cvlib.inference import Predictor
+    from cvlib.models.inference import Predictor
 
     folder = replace(quick_result).save(tmp_path / "m")  # saved without building the network
     onnx = Predictor.load(folder, engine="onnx")
@@ -118,7 +118,7 @@ def test_the_onnx_export_pools_the_regions_like_the_network(quick_result, tmp_pa
 
 def test_each_products_heatmap_lies_over_that_product(quick_result, shared_data: Path):
     """ml002 shows water, milk and juice from left to right."""
-    from cvlib.explain import GradCam
+    from cvlib.models.explain import GradCam
 
     cam = GradCam(quick_result.network, Preprocessing.from_dict(quick_result.meta["preprocessing"]))
     image = load_image(shared_data / "groceries4-multilabel" / "images" / "ml002.jpg")

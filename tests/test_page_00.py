@@ -19,7 +19,7 @@ from PIL import Image
 from skimage import data as skdata
 from streamlit.testing.v1 import AppTest
 
-from cvlib.captures import list_captures
+from cvlib.data.captures import list_captures
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE = "pages/00_Live_scoring.py"

@@ -75,8 +75,8 @@ def test_the_suggested_rate_is_applied_with_one_click():
     def script():
         import streamlit as st
 
-        from cvlib.presets import WORKSHOP_TRAINING
-        from cvlib.train_config import TrainConfig
+        from cvlib.training.config import TrainConfig
+        from cvlib.training.presets import WORKSHOP_TRAINING
         from ui.training import training_settings, use_learning_rate
 
         config = training_settings("t", workshop=WORKSHOP_TRAINING)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from cvlib.persist import read_model_meta
+from cvlib.storage.persist import read_model_meta
 
 REPO = Path(__file__).resolve().parent.parent
 

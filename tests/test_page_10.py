@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cvlib.data import read_labels_csv
+from cvlib.data.labels_csv import read_labels_csv
 
 REPO = Path(__file__).resolve().parent.parent
 CLASSES = ["juice", "milk", "soda", "water"]

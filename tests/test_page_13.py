@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cvlib.data import load_dataset
-from cvlib.runs import record_training
-from cvlib.train import train
-from cvlib.train_config import TrainConfig
+from cvlib.data.dataset import load_dataset
+from cvlib.training.config import TrainConfig
+from cvlib.training.runs import record_training
+from cvlib.training.train import train
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE = "pages/13_Errors_and_history.py"

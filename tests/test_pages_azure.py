@@ -20,8 +20,8 @@ import pytest
 import streamlit.config
 from streamlit.testing.v1 import AppTest
 
-from cvlib.data import studio_home
-from cvlib.serving import LocalEndpoint
+from cvlib.serving.server import LocalEndpoint
+from cvlib.storage.home import studio_home
 from tests.azure_helpers import FakeWorkspace, OfflineCredential, tiny_model
 
 REPO = Path(__file__).resolve().parent.parent

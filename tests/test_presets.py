@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from cvlib.compare import (
+from cvlib.data.dataset import load_dataset
+from cvlib.errors import StudioError
+from cvlib.models.registry import get_spec
+from cvlib.storage.home import studio_home
+from cvlib.training.compare import (
     PresetReport,
     compare_presets,
     pareto_front,
     recommend,
     save_pick,
 )
-from cvlib.data import load_dataset, studio_home
-from cvlib.errors import StudioError
-from cvlib.presets import (
+from cvlib.training.presets import (
     PRESETS,
     WORKSHOP_GRID,
     WORKSHOP_GRID_FIXED,
@@ -22,7 +24,6 @@ from cvlib.presets import (
     get_preset,
     list_presets,
 )
-from cvlib.registry import get_spec
 
 
 def report(name: str, accuracy: float, ms: float, n_valid: int = 32) -> PresetReport:

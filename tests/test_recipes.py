@@ -17,9 +17,10 @@ from dataclasses import replace
 
 import pytest
 
-from cvlib.data import load_dataset, sample_per_class
-from cvlib.train import train
-from cvlib.train_config import TrainConfig
+from cvlib.data.dataset import load_dataset
+from cvlib.data.splits import sample_per_class
+from cvlib.training.config import TrainConfig
+from cvlib.training.train import train
 
 BASELINE = TrainConfig(mode="quick", architecture="efficientnet_lite2", image_size=260,
                        views=("identity",), train_views=("identity",), fit_on_all=False,

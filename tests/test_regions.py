@@ -9,11 +9,17 @@ import pytest
 import torch
 from torch import nn
 
-from cvlib.features import FeatureSpec
-from cvlib.progress import Progress
-from cvlib.region_pool import RegionPool, crop_regions, from_meta, pool_regions, region_weights
-from cvlib.regions import describe, preview, strip_boxes
-from cvlib.train_config import TrainConfig
+from cvlib.models.region_pool import (
+    RegionPool,
+    crop_regions,
+    from_meta,
+    pool_regions,
+    region_weights,
+)
+from cvlib.models.regions import describe, preview, strip_boxes
+from cvlib.runtime.progress import Progress
+from cvlib.training.config import TrainConfig
+from cvlib.training.features import FeatureSpec
 
 
 def test_strips_are_the_whole_image_then_overlapping_full_height_bands():
@@ -107,10 +113,10 @@ def test_the_preview_shows_each_region_as_the_backbone_gets_it():
 
 def test_full_mode_fine_tunes_through_the_regions_and_saves_what_it_validated(tmp_path):
     """One epoch on the sample multi-label set: the whole region-pooled network trains."""
-    from cvlib.data import load_dataset
-    from cvlib.images import load_image
-    from cvlib.inference import Predictor
-    from cvlib.train import train
+    from cvlib.data.dataset import load_dataset
+    from cvlib.data.images import load_image
+    from cvlib.models.inference import Predictor
+    from cvlib.training.train import train
 
     dataset = load_dataset(Path(__file__).resolve().parent.parent / "sample_data"
                            / "fridge-multilabel")

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from cvlib.data import load_dataset
+from cvlib.data.dataset import load_dataset
 from cvlib.errors import DatasetError, StudioError
-from cvlib.runs import (
+from cvlib.training.config import TrainConfig
+from cvlib.training.runs import (
     compare_runs,
     dataset_of,
     list_runs,
@@ -20,8 +21,7 @@ from cvlib.runs import (
     same_metrics,
     validation_predictions,
 )
-from cvlib.train import train
-from cvlib.train_config import TrainConfig
+from cvlib.training.train import train
 
 CONFIG = TrainConfig(mode="quick", architecture="efficientnet_lite0", image_size=224)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from cvlib.scoring.handler import Limits, ScoringModel, find_model_dir, handle_request
+from cvlib.serving.scoring.handler import Limits, ScoringModel, find_model_dir, handle_request
 
 CLASSES = ("juice", "milk", "soda", "water")
 

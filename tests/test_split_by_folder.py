@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from cvlib.cli import main
-from cvlib.data import load_dataset
-from cvlib.train import train
-from cvlib.train_config import TrainConfig
+from cvlib.data.dataset import load_dataset
+from cvlib.training.config import TrainConfig
+from cvlib.training.train import train
 
 FRIDGE = Path(__file__).resolve().parent.parent / "sample_data" / "fridge4"
 LITE0 = {"architecture": "efficientnet_lite0", "image_size": 224}

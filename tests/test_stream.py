@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from cvlib.errors import StudioError
-from cvlib.stream import (
+from cvlib.serving.stream import (
     LatestFrameScorer,
     ice_servers_from_env,
     is_secure_context,
@@ -24,7 +24,7 @@ from cvlib.stream import (
 
 @pytest.fixture(scope="module")
 def predictor(trained_model_dir: Path):
-    from cvlib.inference import Predictor
+    from cvlib.models.inference import Predictor
 
     return Predictor.load(trained_model_dir, "onnx")
 
@@ -116,7 +116,7 @@ def test_the_label_is_drawn_on_a_copy_of_the_frame(make_scorer, frames):
 
 def test_grad_cam_on_the_stream_is_refreshed_at_most_as_often_as_asked(
         make_scorer, frames, trained_model_dir):
-    from cvlib.explain import GradCam
+    from cvlib.models.explain import GradCam
 
     cam = GradCam.load(trained_model_dir)
     calls = []
@@ -138,7 +138,7 @@ def test_grad_cam_on_the_stream_is_refreshed_at_most_as_often_as_asked(
 
 def test_switching_model_clears_old_results(make_scorer, predictor, frames,
                                             trained_model_dir):
-    from cvlib.inference import Predictor
+    from cvlib.models.inference import Predictor
 
     scorer = make_scorer()
     scorer.submit(frames["milk"])
@@ -211,8 +211,8 @@ def test_camera_needs_a_secure_context(url, secure):
 
 def test_the_frame_on_screen_can_be_kept_as_a_capture(tmp_path: Path):
     """Page 00's "Keep this frame" saves the newest frame the camera sent, unchanged."""
-    from cvlib.captures import list_captures, save_capture
-    from cvlib.inference import Predictor
+    from cvlib.data.captures import list_captures, save_capture
+    from cvlib.models.inference import Predictor
 
     scorer = LatestFrameScorer(Predictor.pretrained("efficientnet_lite0", "onnx"))
     try:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from cvlib.errors import Cancelled, StudioError
-from cvlib.progress import Progress
-from cvlib.sweep import (
+from cvlib.runtime.progress import Progress
+from cvlib.training.sweep import (
     Grid,
     SweepStore,
     best_setting,

@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cvlib.evaluate import evaluate_multi_label
-from cvlib.thresholds import (
+from cvlib.evaluation.metrics import evaluate_multi_label
+from cvlib.evaluation.thresholds import (
     THRESHOLDS,
     best_threshold,
     decide,

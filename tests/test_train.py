@@ -8,14 +8,15 @@ import numpy as np
 import pytest
 import torch
 
-from cvlib.checkpoint import load_model
-from cvlib.data import load_dataset, split
+from cvlib.data.dataset import load_dataset
+from cvlib.data.images import load_image
+from cvlib.data.splits import split
 from cvlib.errors import DatasetError
-from cvlib.images import load_image
-from cvlib.inference import Predictor
-from cvlib.progress import Progress
-from cvlib.train import train
-from cvlib.train_config import TrainConfig
+from cvlib.models.checkpoint import load_network
+from cvlib.models.inference import Predictor
+from cvlib.runtime.progress import Progress
+from cvlib.training.config import TrainConfig
+from cvlib.training.train import train
 
 LITE0 = {"architecture": "efficientnet_lite0", "image_size": 224}
 
@@ -74,7 +75,7 @@ def test_a_quick_model_is_saved_without_building_its_network(quick_result, tmp_p
 
     from safetensors.torch import load_file
 
-    from cvlib.checkpoint import save_model
+    from cvlib.models.checkpoint import save_model
 
     fresh = replace(quick_result)
     fast = fresh.save(tmp_path / "fast")
@@ -93,7 +94,7 @@ def test_a_damaged_weights_cache_means_building_the_network_once(quick_result, t
 
     from safetensors.torch import load_file
 
-    from cvlib.checkpoint import pretrained_state_path
+    from cvlib.models.pretrained_cache import pretrained_state_path
 
     monkeypatch.setenv("CVLIB_HOME", str(tmp_path / "home"))
     cached = pretrained_state_path(quick_result.meta["architecture"])
@@ -110,7 +111,7 @@ def test_a_damaged_weights_cache_means_building_the_network_once(quick_result, t
 def test_model_folder_is_safetensors_plus_json(quick_result, tmp_path):
     folder = quick_result.save(tmp_path / "model")
     assert sorted(p.name for p in folder.iterdir()) == ["model.json", "model.safetensors"]
-    network, meta = load_model(folder)
+    network, meta = load_network(folder)
     assert network.get_classifier().out_features == 4
     assert meta["architecture"] == "efficientnet_lite0"
     assert meta["preprocessing"]["image_size"] == 224

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import torch
 
-from cvlib.data import load_dataset
-from cvlib.fine_tune import accuracy_metrics
-from cvlib.progress import Progress
-from cvlib.train import train
-from cvlib.train_config import TrainConfig
+from cvlib.data.dataset import load_dataset
+from cvlib.runtime.progress import Progress
+from cvlib.training.config import TrainConfig
+from cvlib.training.fine_tune import accuracy_metrics
+from cvlib.training.train import train
 from ui.plots import training_curves
 from ui.training import reading_the_curves
 

@@ -3,9 +3,9 @@
 Two kinds of check.  The source rules scan every module of the app (``app.py``, ``pages/``,
 ``ui/``, ``cvlib/``) with :mod:`ast`, so a regression fails here with its file and line:
 ``torch.load`` only with ``weights_only=True``; nothing that unpickles; YAML only through
-a safe loader; every image through :func:`cvlib.images.load_image`; every archive through
-:mod:`cvlib.archive`; no ``eval``/``exec``/``shell=True``; uploaded file names never
-turned into paths; every file written atomically through :mod:`cvlib.persist`.  The
+a safe loader; every image through :func:`cvlib.data.images.load_image`; every archive through
+:mod:`cvlib.data.archive`; no ``eval``/``exec``/``shell=True``; uploaded file names never
+turned into paths; every file written atomically through :mod:`cvlib.storage.persist`.  The
 behaviour tests then hand the studio a model folder booby-trapped with a pickle that would
 create a marker file when unpickled: loading must fail with a readable
 :class:`~cvlib.errors.ModelFormatError`, and the marker must never appear.
@@ -28,8 +28,8 @@ from cvlib.errors import ModelFormatError, StudioError
 
 REPO = Path(__file__).resolve().parent.parent
 SCANNED = ["app.py", "pages", "ui", "cvlib"]
-IMAGE_LOADER = "cvlib/images.py"
-ARCHIVE_MODULE = "cvlib/archive.py"
+IMAGE_LOADER = "cvlib/data/images.py"
+ARCHIVE_MODULE = "cvlib/data/archive.py"
 UNPICKLING_MODULES = {"pickle", "_pickle", "cPickle", "dill", "cloudpickle", "joblib",
                       "shelve", "marshal"}
 UNPICKLING_CALLS = {"read_pickle", "load_learner"}
@@ -139,22 +139,22 @@ def rule_safe_yaml(tree: ast.AST) -> Iterator[tuple[ast.AST, str]]:
 
 
 def rule_one_image_loader(tree: ast.AST) -> Iterator[tuple[ast.AST, str]]:
-    """Images are decoded only in cvlib/images.py (everyone else calls load_image)."""
+    """Images are decoded only in cvlib/data/images.py (everyone else calls load_image)."""
     for call in calls(tree):
         name = dotted(call.func)
         if name in ("Image.open", "PIL.Image.open", "PILImage.create") or \
                 call_name(call) in IMAGE_DECODERS:
-            yield call, "decodes an image outside cvlib.images.load_image"
+            yield call, "decodes an image outside cvlib.data.images.load_image"
 
 
 def rule_one_archive_module(tree: ast.AST) -> Iterator[tuple[ast.AST, str]]:
-    """Archives are unpacked only by cvlib/archive.py, which checks every entry."""
+    """Archives are unpacked only by cvlib/data/archive.py, which checks every entry."""
     for call in calls(tree):
         if call_name(call) in ("extractall", "unpack_archive"):
-            yield call, "unpacks an archive outside cvlib.archive"
+            yield call, "unpacks an archive outside cvlib.data.archive"
     for node in ast.walk(tree):
         if isinstance(node, ast.Import) and any(a.name == "tarfile" for a in node.names):
-            yield node, "tarfile outside cvlib.archive"
+            yield node, "tarfile outside cvlib.data.archive"
 
 
 def rule_no_code_from_data(tree: ast.AST) -> Iterator[tuple[ast.AST, str]]:
@@ -212,18 +212,18 @@ def path_building_ancestor(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> as
 
 
 def rule_writes_are_atomic(tree: ast.AST) -> Iterator[tuple[ast.AST, str]]:
-    """Files are written through cvlib.persist (temporary file, fsync, rename), so a kill
+    """Files are written through cvlib.storage.persist (temporary file, fsync, rename), so a kill
     mid-write never leaves half a file where a whole one was."""
     for call in calls(tree):
         name = call_name(call)
         if name in ("write_text", "write_bytes"):
-            yield call, "a plain write (use cvlib.persist.atomic_write_*)"
+            yield call, "a plain write (use cvlib.storage.persist.atomic_write_*)"
         if name == "open":
             mode = keyword(call, "mode") or next(
                 (arg for arg in call.args if isinstance(arg, ast.Constant)
                  and isinstance(arg.value, str) and set(arg.value) <= set("rwabxt+")), None)
             if isinstance(mode, ast.Constant) and set(str(mode.value)) & set("wax+"):
-                yield call, "a file opened for writing (use cvlib.persist.atomic_write_*)"
+                yield call, "a file opened for writing (use cvlib.storage.persist.atomic_write_*)"
 
 
 RULES: dict[str, Callable[[ast.AST], Iterator[tuple[ast.AST, str]]]] = {
@@ -239,10 +239,10 @@ RULES: dict[str, Callable[[ast.AST], Iterator[tuple[ast.AST, str]]]] = {
 EXEMPT = {
     "one_image_loader": {IMAGE_LOADER},
     "one_archive_module": {ARCHIVE_MODULE},
-    # persist.py is the atomic writer; archive.py writes into a staging folder that is
-    # renamed into place whole; serving.py writes its server log and, inside a staging
+    # storage/persist.py is the atomic writer; data/archive.py writes into a staging folder that is
+    # renamed into place whole; serving/server.py writes its server log and, inside a staging
     # folder, its environment's marker.
-    "writes_are_atomic": {"cvlib/persist.py", ARCHIVE_MODULE, "cvlib/serving.py"},
+    "writes_are_atomic": {"cvlib/storage/persist.py", ARCHIVE_MODULE, "cvlib/serving/server.py"},
 }
 
 
@@ -267,7 +267,7 @@ def test_the_source_tree_follows_the_rule(rule):
 def test_the_scan_covers_the_app_the_pages_the_ui_and_the_library():
     scanned = {path.relative_to(REPO).as_posix() for path in source_files()}
     assert {"app.py", "pages/01_Training_introduction.py", "ui/datasets.py",
-            "cvlib/checkpoint.py", "cvlib/scoring/handler.py"} <= scanned
+            "cvlib/models/checkpoint.py", "cvlib/serving/scoring/handler.py"} <= scanned
 
 
 @pytest.mark.parametrize(("rule", "bad", "good"), [
@@ -322,8 +322,8 @@ class Trap:
 @pytest.fixture
 def model_json() -> dict:
     """A valid model.json for a 2-class EfficientNet-Lite0."""
-    from cvlib.checkpoint import make_meta
-    from cvlib.train_config import TrainConfig
+    from cvlib.models.checkpoint import make_meta
+    from cvlib.training.config import TrainConfig
 
     config = TrainConfig(architecture="efficientnet_lite0", image_size=224)
     return make_meta(architecture="efficientnet_lite0", classes=["cat", "dog"],
@@ -352,13 +352,13 @@ def torch_pickle(obj) -> bytes:
 
 @pytest.mark.parametrize("dump", [pickle.dumps, torch_pickle], ids=["pickle", "torch.save"])
 def test_a_pickle_posing_as_weights_is_refused_and_never_run(tmp_path, model_json, dump):
-    from cvlib.checkpoint import load_model
-    from cvlib.inference import Predictor
+    from cvlib.models.checkpoint import load_network
+    from cvlib.models.inference import Predictor
 
     marker = tmp_path / "pwned"
     folder = trapped_folder(tmp_path / "downloaded-model", model_json,
                             dump({"state_dict": Trap(marker)}))
-    for load in (load_model, Predictor.load):
+    for load in (load_network, Predictor.load):
         with pytest.raises(ModelFormatError) as info:
             load(folder)
         assert str(info.value).startswith(f"{folder / 'model.safetensors'}: unreadable weights")
@@ -366,7 +366,7 @@ def test_a_pickle_posing_as_weights_is_refused_and_never_run(tmp_path, model_jso
 
 
 def test_a_pickle_posing_as_the_onnx_export_is_refused_and_never_run(tmp_path, model_json):
-    from cvlib.inference import Predictor
+    from cvlib.models.inference import Predictor
 
     marker = tmp_path / "pwned"
     folder = trapped_folder(tmp_path / "m", model_json, b"")
@@ -383,18 +383,18 @@ def test_a_pickle_posing_as_the_onnx_export_is_refused_and_never_run(tmp_path, m
     (lambda meta: {k: v for k, v in meta.items() if k != "classes"}, "missing 'classes'"),
 ])
 def test_a_model_json_in_the_wrong_format_is_explained(tmp_path, model_json, change, message):
-    from cvlib.checkpoint import load_model
-    from cvlib.persist import list_model_folders
+    from cvlib.models.checkpoint import load_network
+    from cvlib.storage.persist import list_model_folders
 
     folder = trapped_folder(tmp_path / "m", change(model_json), b"")
     with pytest.raises(ModelFormatError) as info:
-        load_model(folder)
+        load_network(folder)
     assert str(info.value) == f"{folder / 'model.json'}: {message}"
     assert list_model_folders(tmp_path) == []
 
 
 def test_a_model_json_that_is_not_json_is_explained(tmp_path, model_json):
-    from cvlib.persist import read_model_meta
+    from cvlib.storage.persist import read_model_meta
 
     folder = trapped_folder(tmp_path / "m", model_json, b"")
     (folder / "model.json").write_bytes(pickle.dumps(Trap(tmp_path / "pwned")))
@@ -407,15 +407,15 @@ def test_a_model_json_that_is_not_json_is_explained(tmp_path, model_json):
 def test_weights_for_another_network_are_explained(tmp_path, model_json):
     from safetensors.torch import save_model
 
-    from cvlib import models
-    from cvlib.checkpoint import load_model
+    from cvlib.models import backbones
+    from cvlib.models.checkpoint import load_network
 
-    three_classes = models.create("efficientnet_lite0", num_classes=3, pretrained=False)
+    three_classes = backbones.create("efficientnet_lite0", num_classes=3, pretrained=False)
     folder = trapped_folder(tmp_path / "m", model_json, b"")
     save_model(three_classes, str(folder / "model.safetensors"))
     with pytest.raises(ModelFormatError, match="weights do not fit a efficientnet_lite0 with "
                                                "2 classes"):
-        load_model(folder)
+        load_network(folder)
 
 
 def test_an_uploaded_archive_is_stored_by_content_never_by_its_name(tmp_path, monkeypatch):

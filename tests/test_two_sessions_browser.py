@@ -130,7 +130,7 @@ def test_two_first_trainings_at_once_share_one_backbone_export(tmp_path, monkeyp
 
     import onnxruntime as ort
 
-    from cvlib.features import backbone_onnx
+    from cvlib.training.features import backbone_onnx
 
     monkeypatch.setenv("CVLIB_HOME", str(tmp_path))
     outcomes: list[object] = []

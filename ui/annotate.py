@@ -1,7 +1,7 @@
 """The annotation widgets: open a folder, label one image at a time, review, import, export.
 
 Every click goes through an ``on_click`` callback, so the change is written to disk (by
-:class:`cvlib.annotations.AnnotationStore`) before the page draws the next image; keyboard
+:class:`cvlib.data.annotations.AnnotationStore`) before the page draws the next image; keyboard
 shortcuts are Streamlit's own (``st.button(shortcut=...)``).
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from cvlib.annotations import (
+from cvlib.data.annotations import (
     EXCLUDED,
     LABELLED,
     SKIPPED,
@@ -21,8 +21,8 @@ from cvlib.annotations import (
     AnnotationStore,
     unpack_upload,
 )
-from cvlib.data import studio_home
-from cvlib.images import is_image_name, load_image, thumbnail
+from cvlib.data.images import is_image_name, load_image, thumbnail
+from cvlib.storage.home import studio_home
 from ui.common import REPO, key, show_error
 from ui.models import model_classes, saved_models
 
@@ -211,7 +211,7 @@ def _suggestion(page: str, store: AnnotationStore, current: str, predictor) -> N
     Accept takes only classes this annotation already has: a model trained on other
     classes may still be looked at, but never adds its classes behind the user's back.
     """
-    from cvlib.annotations import suggest
+    from cvlib.data.annotations import suggest
 
     found = suggest(predictor, store.path_of(current))
     st.markdown(f"**Model suggests:** {' + '.join(found.labels) or 'nothing'}")
@@ -345,7 +345,7 @@ def _add_classes(page: str, store: AnnotationStore, names: list[str]) -> None:
 @st.cache_resource(show_spinner="Loading the model…", max_entries=2)
 def _predictor(folder: str):
     """A saved model, loaded once per server (ONNX Runtime: fast on a CPU)."""
-    from cvlib.inference import Predictor
+    from cvlib.models.inference import Predictor
 
     return Predictor.load(folder, engine="onnx")
 

@@ -13,7 +13,7 @@ import streamlit as st
 
 from cvlib.azure.connect import WorkspaceRef, explain, load_saved_config
 from cvlib.errors import StudioError
-from cvlib.serving import LocalEndpoint
+from cvlib.serving.server import LocalEndpoint
 from ui.models import model_picker
 
 CLIENT_KEY = "azure:client"

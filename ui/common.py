@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from cvlib.errors import StudioError
-from cvlib.jobs import JobManager
+from cvlib.runtime.jobs import JobManager
 
 T = TypeVar("T")
 
@@ -353,7 +353,7 @@ def _named(message: str, shown_as: str | None) -> str:
     """``message`` with the studio's content-hashed upload paths replaced by ``shown_as``."""
     if shown_as is None:
         return message
-    from cvlib.data import studio_home
+    from cvlib.storage.home import studio_home
 
     homes = {str(studio_home()), str(studio_home().resolve())}
     home = "(?:" + "|".join(re.escape(h) for h in homes) + ")"

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from cvlib.data import Dataset, DatasetSummary, load_dataset, studio_home, summarize
-from cvlib.images import load_image, thumbnail
-from cvlib.persist import save_by_content
+from cvlib.data.dataset import Dataset, DatasetSummary, load_dataset, summarize
+from cvlib.data.images import load_image, thumbnail
+from cvlib.storage.home import studio_home
+from cvlib.storage.persist import save_by_content
 from ui.common import REPO, key, set_url_choice, show_error, url_choice
 
 SAMPLE_ROOT = REPO / "sample_data"

@@ -33,7 +33,7 @@ def run_label(record: dict[str, Any]) -> str:
 
 def run_picker(page: str) -> dict[str, Any] | None:
     """Choose a recorded training run (newest first); None when there is none yet."""
-    from cvlib.runs import list_runs
+    from cvlib.training.runs import list_runs
 
     runs = list_runs("train")
     if not runs:
@@ -53,7 +53,7 @@ def predictions_panel(page: str, record: dict[str, Any]):
     job = f"errors-{page}-{record['id']}"
     if current_job(job) is None and st.button("🔍 Look at this run's mistakes", type="primary",
                                                key=key(page, "analyse")):
-        from cvlib.runs import validation_predictions
+        from cvlib.training.runs import validation_predictions
 
         def work(progress):
             return validation_predictions(record)
@@ -139,7 +139,7 @@ def _clicked_cell(event: Any, classes: list[str]) -> tuple[int, int] | None:
 
 def chosen_indices(predictions, cell: tuple[str, int | None, int | None]) -> list[int]:
     """Validation images in the chosen cell, highest loss first."""
-    from cvlib.evaluate import per_sample_loss
+    from cvlib.evaluation.metrics import per_sample_loss
 
     losses = per_sample_loss(predictions.probs, predictions.targets, predictions.multi_label)
     rows = np.arange(len(losses))
@@ -153,7 +153,7 @@ def chosen_indices(predictions, cell: tuple[str, int | None, int | None]) -> lis
 def error_tiles(page: str, record: dict[str, Any], predictions, indices: list[int],
                 dataset) -> None:
     """Tiles of the chosen images with loss, Grad-CAM on demand and fixes."""
-    from cvlib.evaluate import per_sample_loss
+    from cvlib.evaluation.metrics import per_sample_loss
 
     losses = per_sample_loss(predictions.probs, predictions.targets, predictions.multi_label)
     classes = predictions.classes
@@ -180,7 +180,7 @@ def error_tiles(page: str, record: dict[str, Any], predictions, indices: list[in
 
 def _tile_image(page: str, record: dict[str, Any], predictions, i: int) -> None:
     """The photo, or its Grad-CAM overlay when asked for (saved models only)."""
-    from cvlib.images import load_image, thumbnail
+    from cvlib.data.images import load_image, thumbnail
 
     path = predictions.paths[i]
     if not path.exists():
@@ -196,14 +196,14 @@ def _tile_image(page: str, record: dict[str, Any], predictions, i: int) -> None:
 @st.cache_resource(max_entries=2)
 def _grad_cam_for(model_dir: str):
     """One Grad-CAM explainer per saved model (loading the network is the slow part)."""
-    from cvlib.explain import GradCam
+    from cvlib.models.explain import GradCam
 
     return GradCam.load(model_dir)
 
 
 def _grad_cam(model_dir: str, image, class_index: int):
     """The image with the Grad-CAM heatmap of ``class_index`` blended over it."""
-    from cvlib.explain import overlay_heatmap
+    from cvlib.models.explain import overlay_heatmap
 
     cam = _grad_cam_for(model_dir)
     return overlay_heatmap(image, cam.heatmap(image, class_index), cam.preprocessing)
@@ -227,7 +227,7 @@ def _tile_fixes(page: str, dataset, name: str, classes: list[str]) -> None:
 @guarded
 def _fix(dataset, action: str, name: str, label: str | None) -> None:
     """Apply one fix through the dataset's fix store and refresh."""
-    from cvlib.fixes import fixes_for
+    from cvlib.data.fixes import fixes_for
 
     fixes_for(dataset).apply(action, name, label)
     st.rerun()
@@ -235,7 +235,7 @@ def _fix(dataset, action: str, name: str, label: str | None) -> None:
 
 def fixes_summary(page: str, dataset) -> int:
     """The fixes made so far, with an undo button; returns how many there are."""
-    from cvlib.fixes import fixes_for
+    from cvlib.data.fixes import fixes_for
 
     store = fixes_for(dataset)
     history = store.history()
@@ -277,11 +277,11 @@ def _retrain_work(record: dict[str, Any]):
     train with the run's settings and record it."""
 
     def work(progress):
-        from cvlib.data import load_dataset
-        from cvlib.fixes import fixes_for
-        from cvlib.runs import record_training
-        from cvlib.train import train
-        from cvlib.train_config import TrainConfig
+        from cvlib.data.dataset import load_dataset
+        from cvlib.data.fixes import fixes_for
+        from cvlib.training.config import TrainConfig
+        from cvlib.training.runs import record_training
+        from cvlib.training.train import train
 
         dataset = load_dataset(record["dataset"]["root"])
         renamed = fixes_for(dataset).renamed()
@@ -300,7 +300,7 @@ def history_panel(page: str) -> None:
     """Every run in a table; two side by side; one re-run exactly."""
     import pandas as pd
 
-    from cvlib.runs import compare_runs, list_runs
+    from cvlib.training.runs import compare_runs, list_runs
 
     runs = list_runs()
     if not runs:
@@ -345,7 +345,7 @@ def rerun_panel(page: str, trainings: dict[str, dict[str, Any]]) -> None:
                           format_func=lambda i: run_label(trainings[i]))
     job = f"rerun-{page}"
     if st.button("▶ Re-run it", key=key(page, "rerun")):
-        from cvlib.runs import rerun
+        from cvlib.training.runs import rerun
 
         def work(progress):
             return rerun(trainings[chosen], progress=progress)[1]
@@ -355,7 +355,7 @@ def rerun_panel(page: str, trainings: dict[str, dict[str, Any]]) -> None:
         return
     new = training_monitor(job)
     if new is not None:
-        from cvlib.runs import load_run, same_metrics
+        from cvlib.training.runs import load_run, same_metrics
 
         original = load_run(new["rerun_of"])
         if same_metrics(original, new):

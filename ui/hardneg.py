@@ -8,11 +8,11 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
-from cvlib.captures import captures_dir, list_captures
-from cvlib.data import studio_home
-from cvlib.hardneg import Candidate, negative_images
-from cvlib.images import is_image_name, load_image, thumbnail
-from cvlib.persist import save_by_content
+from cvlib.data.captures import captures_dir, list_captures
+from cvlib.data.images import is_image_name, load_image, thumbnail
+from cvlib.storage.home import studio_home
+from cvlib.storage.persist import save_by_content
+from cvlib.training.hardneg import Candidate, negative_images
 from ui import plots
 from ui.common import REPO, key, show_error
 

@@ -1,8 +1,8 @@
 """The dataset health gate: one widget every data page shows before training.
 
-It lists what :func:`cvlib.health.check_health` found, with the images and one-click fixes
+It lists what :func:`cvlib.data.health.check_health` found, with the images and one-click fixes
 (set copies aside, relabel as suggested), all undoable; and on demand it looks for likely
-label errors with cross-validated quick heads (:mod:`cvlib.label_errors`), as a background
+label errors with cross-validated quick heads (:mod:`cvlib.training.label_errors`), as a background
 job so the page stays responsive.
 """
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from cvlib.data import Dataset
-from cvlib.health import DROP, PROBLEM, HealthReport, check_health, extra_copies
+from cvlib.data.dataset import Dataset
+from cvlib.data.health import DROP, PROBLEM, HealthReport, check_health, extra_copies
 from ui.common import current_job, guarded, key, start_job
 from ui.datasets import image_grid
 
@@ -104,7 +104,7 @@ def _relabel_buttons(page: str, dataset: Dataset, finding) -> None:
 @guarded
 def _apply(dataset: Dataset, changes: list[tuple[str, str, str | None]]) -> None:
     """Apply fixes through the dataset's fix store, then rerun so every view updates."""
-    from cvlib.fixes import fixes_for
+    from cvlib.data.fixes import fixes_for
 
     store = fixes_for(dataset)
     for action, name, label in changes:
@@ -115,7 +115,7 @@ def _apply(dataset: Dataset, changes: list[tuple[str, str, str | None]]) -> None
 
 def _undo_button(page: str, dataset: Dataset) -> None:
     """Undo the most recent fix on this dataset (files come back where they were)."""
-    from cvlib.fixes import fixes_for
+    from cvlib.data.fixes import fixes_for
 
     history = guarded(lambda: fixes_for(dataset).history())() or []
     if history and st.button(f"↩️ Undo the last fix ({len(history)} applied)",
@@ -143,8 +143,8 @@ def _label_error_work(dataset: Dataset):
     """The background work: cross-validated probabilities, then cleanlab's ranking."""
 
     def work(progress):
-        from cvlib.label_errors import find_label_errors
-        from cvlib.train_config import TrainConfig
+        from cvlib.training.config import TrainConfig
+        from cvlib.training.label_errors import find_label_errors
 
         config = TrainConfig(architecture="efficientnet_lite0", image_size=224)
         return find_label_errors(dataset, config, progress=progress)
@@ -161,7 +161,7 @@ def _label_error_findings(page: str, dataset: Dataset) -> list:
     issues = training_monitor(_job_name(page, dataset))
     if issues is None:
         return []
-    from cvlib.label_errors import label_error_finding
+    from cvlib.training.label_errors import label_error_finding
 
     present = {dataset.name_of(item.path) for item in dataset.items}
     still_there = [issue for issue in issues if issue.name in present

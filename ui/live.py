@@ -1,8 +1,8 @@
 """Live-scoring widgets: model choice, the WebRTC stream, scored photos, the camera doctor.
 
-The scoring itself is :mod:`cvlib.stream` and :mod:`cvlib.explain`; this module only wires
-them to Streamlit and ``streamlit-webrtc``.  Models are loaded once per server process with
-``st.cache_resource``; torch and the WebRTC stack are imported only when first needed.
+The scoring itself is :mod:`cvlib.serving.stream` and :mod:`cvlib.models.explain`; this module
+only wires them to Streamlit and ``streamlit-webrtc``.  Models are loaded once per server
+process with ``st.cache_resource``; torch and the WebRTC stack are imported only when first needed.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from typing import Any
 import streamlit as st
 from PIL import Image
 
-from cvlib.captures import list_captures, save_capture
+from cvlib.data.captures import list_captures, save_capture
 from cvlib.errors import StudioError
-from cvlib.explain import overlay_heatmap
-from cvlib.registry import get_spec, list_models
-from cvlib.stream import (
+from cvlib.models.explain import overlay_heatmap
+from cvlib.models.registry import get_spec, list_models
+from cvlib.serving.stream import (
     ICE_ENV_JSON,
     STUN_ENV,
     TURN_ENV,
@@ -89,7 +89,7 @@ def model_picker(page: str) -> ModelChoice:
 @st.cache_resource(show_spinner=False, max_entries=6)
 def load_predictor(source: str, engine: str) -> Any:
     """The model behind a picker choice, once per server process and engine."""
-    from cvlib.inference import Predictor
+    from cvlib.models.inference import Predictor
 
     with heavy_import_notice():
         if source.startswith(IMAGENET_PREFIX):
@@ -100,7 +100,7 @@ def load_predictor(source: str, engine: str) -> Any:
 @st.cache_resource(show_spinner=False, max_entries=4)
 def load_explainer(source: str) -> Any:
     """Grad-CAM needs the PyTorch network, whatever engine scores."""
-    from cvlib.explain import GradCam
+    from cvlib.models.explain import GradCam
 
     with heavy_import_notice():
         if source.startswith(IMAGENET_PREFIX):
@@ -117,7 +117,7 @@ def example_photo(name: str) -> Image.Image:
 
 def scored_image(page: str, name: str, image: Image.Image, predictor, explainer) -> None:
     """A photo with its Grad-CAM overlay beside the top-5 bars, and what each step cost."""
-    from cvlib.preprocess import top_k
+    from cvlib.models.preprocess import top_k
 
     started = time.perf_counter()
     probs = predictor.predict_proba([image])[0]

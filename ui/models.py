@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from cvlib.data import studio_home
+from cvlib.storage.home import studio_home
 from ui.common import key
 
 
@@ -25,7 +25,7 @@ def models_home() -> Path:
 
 def saved_models() -> list[Path]:
     """The one list of saved models, newest first (incomplete saves are never listed)."""
-    from cvlib.persist import list_model_folders
+    from cvlib.storage.persist import list_model_folders
 
     return list_model_folders(models_home())
 
@@ -33,7 +33,7 @@ def saved_models() -> list[Path]:
 def _trained_when(meta: dict[str, Any]) -> dt.datetime:
     """When the model was trained: its run record's time, or now when there is none."""
     if "run_id" in meta:
-        from cvlib.runs import load_run
+        from cvlib.training.runs import load_run
 
         try:
             return dt.datetime.fromisoformat(load_run(meta["run_id"])["created"])
@@ -45,7 +45,7 @@ def _trained_when(meta: dict[str, Any]) -> dt.datetime:
 def _data_name(meta: dict[str, Any]) -> str:
     """The dataset's folder name, from the model's run record ("data" without one)."""
     if "run_id" in meta:
-        from cvlib.runs import load_run
+        from cvlib.training.runs import load_run
 
         try:
             return Path(load_run(meta["run_id"])["dataset"]["root"]).name or "data"
@@ -56,7 +56,7 @@ def _data_name(meta: dict[str, Any]) -> str:
 
 def default_model_name(meta: dict[str, Any], data_name: str | None = None) -> str:
     """``<data>-<backbone>-<mode>-<yyyymmdd-hhmm>``: a name that says what the model is."""
-    from cvlib.persist import safe_name
+    from cvlib.storage.persist import safe_name
 
     mode = (meta.get("training") or {}).get("mode", "model")
     when = _trained_when(meta).strftime("%Y%m%d-%H%M")
@@ -68,7 +68,7 @@ def save_model_form(page: str, result: Any, data_name: str | None = None) -> Pat
 
     Returns the folder once saved (on the run that saves it).
     """
-    from cvlib.persist import safe_name
+    from cvlib.storage.persist import safe_name
 
     pending = key(page, "replace")
     with st.form(key(page, "save")):
@@ -98,7 +98,7 @@ def save_model_form(page: str, result: Any, data_name: str | None = None) -> Pat
 
 def _save(result: Any, folder: Path) -> Path:
     """Write the model folder (atomically) and link it to its run record."""
-    from cvlib.runs import attach_model
+    from cvlib.training.runs import attach_model
 
     result.save(folder)
     if "run_id" in result.meta:
@@ -115,7 +115,7 @@ def model_classes(folder: Path) -> list[str]:
     fails because of one of them.
     """
     from cvlib.errors import StudioError
-    from cvlib.persist import read_model_meta
+    from cvlib.storage.persist import read_model_meta
 
     try:
         return [str(c) for c in read_model_meta(folder).get("classes", [])]

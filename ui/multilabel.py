@@ -10,11 +10,12 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from cvlib.data import Dataset, studio_home
-from cvlib.images import load_image, thumbnail
-from cvlib.preprocess import sigmoid, softmax
-from cvlib.regions import preview
-from cvlib.thresholds import saved_form, scores, tune
+from cvlib.data.dataset import Dataset
+from cvlib.data.images import load_image, thumbnail
+from cvlib.evaluation.thresholds import saved_form, scores, tune
+from cvlib.models.preprocess import sigmoid, softmax
+from cvlib.models.regions import preview
+from cvlib.storage.home import studio_home
 from ui.common import key
 
 EXAMPLE_CLASSES = ["milk", "juice", "soda"]
@@ -110,7 +111,7 @@ def _region_preview(path: str, modified: float) -> list[tuple[str, Any]]:
 def regions_explainer(page: str, dataset: Dataset) -> str:
     """Show the 13 regions of the busiest photo, and let the learner choose what to train on.
 
-    Returns the chosen layout for :class:`cvlib.train_config.TrainConfig`'s ``regions``.
+    Returns the chosen layout for :class:`cvlib.training.config.TrainConfig`'s ``regions``.
     """
     path, labels = max(dataset.items, key=lambda item: len(item.labels))
     st.markdown(
@@ -209,7 +210,7 @@ def per_class_table(result: Any, thresholds: float | np.ndarray) -> None:
     """Precision, recall, F1 at the thresholds, and AP (threshold-free), per class."""
     import pandas as pd
 
-    from cvlib.evaluate import evaluate_multi_label
+    from cvlib.evaluation.metrics import evaluate_multi_label
 
     metrics = evaluate_multi_label(result.valid_probs, result.valid_targets,
                                    result.meta["classes"], thresholds)
@@ -264,8 +265,8 @@ def save_with_thresholds(page: str, result: Any, thresholds: float | np.ndarray)
         st.caption(f"Thresholds saved with it: `{stored}`. Prediction, the stream, ONNX "
                    "export and the scoring server all read them from model.json.")
         if st.form_submit_button("💾 Save model with these thresholds"):
-            from cvlib.persist import safe_name
-            from cvlib.runs import attach_model
+            from cvlib.storage.persist import safe_name
+            from cvlib.training.runs import attach_model
 
             folder = studio_home() / "models" / safe_name(name)
             replace(result, meta={**result.meta, "thresholds": stored}).save(folder)

@@ -9,7 +9,7 @@ from plotly.subplots import make_subplots
 
 CURVE_KEYS = {("training", "loss"): "train_loss", ("validation", "loss"): "valid_loss",
               ("training", "accuracy"): "train_accuracy", ("validation", "accuracy"): "accuracy"}
-"""Where each curve's values are in a history record (see ``cvlib.train.epoch_record``)."""
+"""Where each curve's values are in a history record (see ``cvlib.training.train.epoch_record``)."""
 CURVE_STYLE = {"training": ("#1f77b4", "solid"), "validation": ("#ff7f0e", "dot")}
 
 

@@ -1,6 +1,6 @@
 """Widgets for comparisons and sweeps: a background-job panel, the grid editor, result plots.
 
-Sweeps and preset comparisons run as :mod:`cvlib.jobs` jobs; :func:`ui.common.job_monitor`
+Sweeps and preset comparisons run as :mod:`cvlib.runtime.jobs` jobs; :func:`ui.common.job_monitor`
 polls one from a fragment (progress, Stop, a live view), so reruns never restart the work.
 """
 
@@ -11,9 +11,9 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
-from cvlib.presets import WORKSHOP_GRID, WORKSHOP_GRID_FIXED
-from cvlib.registry import list_models
-from cvlib.sweep import QUICK_IGNORED, Grid, HeatmapData, aggregate, heatmap_data, swept
+from cvlib.models.registry import list_models
+from cvlib.training.presets import WORKSHOP_GRID, WORKSHOP_GRID_FIXED
+from cvlib.training.sweep import QUICK_IGNORED, Grid, HeatmapData, aggregate, heatmap_data, swept
 
 CHOICES: dict[str, list[Any]] = {
     "weight_decay": [0.0, 1e-4, 1e-3, 1e-2, 1e-1],
@@ -49,7 +49,7 @@ LOG_SCALE = ("lr", "weight_decay")
 
 def grid_editor(page: str, workshop: bool) -> tuple[dict[str, list[Any]], dict[str, Any], int]:
     """Choose the values of each setting to sweep; returns ``(axes, fixed, repeats)``."""
-    from cvlib.train_config import TrainConfig
+    from cvlib.training.config import TrainConfig
 
     defaults = TrainConfig()
     mode = st.radio("Training mode for every cell", ["quick", "full"], horizontal=True,

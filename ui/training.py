@@ -1,6 +1,6 @@
 """The training panel: settings, background run with live curves and Stop, and results.
 
-Training runs as a :mod:`cvlib.jobs` job, so a click elsewhere, a page switch or a reload
+Training runs as a :mod:`cvlib.runtime.jobs` job, so a click elsewhere, a page switch or a reload
 never restarts or freezes it; a fragment polls its progress once a second.
 """
 
@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from cvlib.data import Dataset
-from cvlib.registry import get_spec, list_models
+from cvlib.data.dataset import Dataset
+from cvlib.models.registry import get_spec, list_models
 from ui import plots
 from ui.common import (
     guarded,
@@ -39,7 +39,7 @@ _WIDGETS = {"mode": "mode", "architecture": "arch", "image_size": "size", "epoch
 
 def _fill_widgets(page: str, values: dict[str, Any]) -> None:
     """Put preset values into the setting widgets (widgets keep their own state)."""
-    from cvlib.registry import get_spec
+    from cvlib.models.registry import get_spec
 
     for name, value in values.items():
         if name in _WIDGETS:
@@ -58,7 +58,7 @@ def training_settings(page: str, *, workshop: dict[str, Any] | None = None,
     will train on, so the notice names the input size it really trains at (strips are cut
     from an input twice the backbone's size).
     """
-    from cvlib.train_config import TrainConfig
+    from cvlib.training.config import TrainConfig
 
     if workshop and st.toggle("Workshop preset (under 2 minutes on a laptop CPU)",
                               key=key(page, "workshop", keep=True)):
@@ -107,8 +107,8 @@ def start_training(name: str, dataset: Dataset, config) -> None:
     """Start a training job in the background for this browser session."""
 
     def work(progress):
-        from cvlib.runs import record_training
-        from cvlib.train import train
+        from cvlib.training.runs import record_training
+        from cvlib.training.train import train
 
         result = train(dataset, config, progress=progress)
         record_training(dataset, result, page=name)
@@ -281,7 +281,7 @@ def top_losses_grid(result, k: int = 8, page: str = "") -> None:
     (red: the evidence it used), says which label is the truth, and lists the model's
     probability for every class.
     """
-    from cvlib.evaluate import top_losses
+    from cvlib.evaluation.metrics import top_losses
 
     st.markdown("**Top losses**: the validation images the model was most wrong (or least "
                 "sure) about. Look for wrong labels, odd photos, or classes that look alike. "
@@ -322,8 +322,8 @@ def _top_loss_pictures(page: str, result, indices: list[int]) -> dict[int, Any]:
     store = key(page, "top-loss-cams")
     if st.session_state.get(store, (None,))[0] == token:
         return st.session_state[store][1]
-    from cvlib.explain import GradCam, overlay_heatmap
-    from cvlib.images import load_image, thumbnail
+    from cvlib.data.images import load_image, thumbnail
+    from cvlib.models.explain import GradCam, overlay_heatmap
 
     cfg = result.config.for_data(result.meta["multi_label"]).preprocessing()
     cam = GradCam(result.network, cfg)
@@ -342,8 +342,8 @@ def _top_loss_pictures(page: str, result, indices: list[int]) -> dict[int, Any]:
 
 def try_an_image(page: str, result) -> None:
     """Predict an uploaded image with the model just trained."""
-    from cvlib.images import load_image
-    from cvlib.inference import Predictor
+    from cvlib.data.images import load_image
+    from cvlib.models.inference import Predictor
 
     upload = st.file_uploader("Try the model on an image of your own",
                               type=["jpg", "jpeg", "png", "webp", "bmp", "gif"],
@@ -365,7 +365,7 @@ def lr_finder_panel(page: str, dataset: Dataset, config) -> None:
                  help="Trains briefly with a rising learning rate and plots the loss "
                       "(about a minute on a laptop CPU; the page stays usable)."):
         def work(progress):
-            from cvlib.train import find_learning_rate
+            from cvlib.training.train import find_learning_rate
 
             return find_learning_rate(dataset, config, progress=progress)
 

@@ -107,7 +107,7 @@ def make_credential(mode: str = "default", tenant_id: str = "",
 
 def saved_config_path() -> Path:
     """Where the last connected workspace's ``config.json`` is kept (names only, no secret)."""
-    from cvlib.data import studio_home
+    from cvlib.storage.home import studio_home
 
     return studio_home() / "azure" / "config.json"
 
@@ -117,7 +117,7 @@ def save_config(ref: WorkspaceRef, path: Path | None = None) -> Path:
 
     The file is the portal's format, which ``MLClient.from_config`` and the CLI also read.
     """
-    from cvlib.persist import atomic_write_json
+    from cvlib.storage.persist import atomic_write_json
 
     path = path or saved_config_path()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -20,9 +20,9 @@ from cvlib.azure.specs import (
     model_asset,
     serving_environment,
 )
-from cvlib.data import studio_home
 from cvlib.errors import StudioError
-from cvlib.serving import build_code_folder, ensure_onnx
+from cvlib.serving.server import build_code_folder, ensure_onnx
+from cvlib.storage.home import studio_home
 
 if TYPE_CHECKING:
     from azure.ai.ml import MLClient

@@ -184,7 +184,7 @@ def download_model(client: MLClient, job_name: str, models_dir: Path, name: str)
     found there (never assumed), checked, and moved next to the studio's other models.  A job
     that saved nothing is an error, not an empty model.
     """
-    from cvlib.persist import list_model_folders, read_model_meta, safe_name
+    from cvlib.storage.persist import list_model_folders, read_model_meta, safe_name
 
     staging = models_dir.parent / "downloads" / safe_name(job_name)
     shutil.rmtree(staging, ignore_errors=True)

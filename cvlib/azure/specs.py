@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 
 from cvlib.errors import StudioError
-from cvlib.serving import SERVING_REQUIREMENTS
+from cvlib.serving.server import SERVING_REQUIREMENTS
 
 if TYPE_CHECKING:
     from azure.ai.ml.entities import (
@@ -111,8 +111,9 @@ def _conda(name: str, pip: list[str]) -> dict[str, Any]:
 def serving_environment(name: str = "cvlib-serving") -> Environment:
     """What an endpoint runs: the inference server, ONNX Runtime, Pillow, numpy; no torch.
 
-    The same pins as the local serving environment (:data:`cvlib.serving.SERVING_REQUIREMENTS`),
-    so a deployment behaves as the local endpoint that page 23 tested.
+    The same pins as the local serving environment
+    (:data:`cvlib.serving.server.SERVING_REQUIREMENTS`), so a deployment behaves as the local
+    endpoint that page 23 tested.
     """
     from azure.ai.ml.entities import Environment
 
