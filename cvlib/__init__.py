@@ -10,8 +10,8 @@ cheap and the app paints before torch loads)::
 
     import cvlib
     dataset = cvlib.load_dataset("sample_data/fridge4")
-    result = cvlib.train(dataset)                  # quick mode: a head on cached features
-    folder = result.save("models/fridge4")
+    result = cvlib.train(dataset)                  # quick mode; recorded in the run history
+    folder = cvlib.save(result, "models/fridge4")  # the record notes the folder
     model = cvlib.load_model(folder)
     model.predict(images)                          # the label set of each image
     model.evaluate(cvlib.load_dataset("more_photos"))
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from cvlib.models.inference import Predictor, export_onnx, load_model
     from cvlib.training.config import TrainConfig
     from cvlib.training.presets import get_preset, list_presets
-    from cvlib.training.train import TrainResult, train
+    from cvlib.training.train import TrainResult
+    from cvlib.training.workflow import save_trained as save
+    from cvlib.training.workflow import train_and_record as train
 
 __getattr__, __dir__, __all__ = attach(__name__, __file__)

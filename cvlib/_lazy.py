@@ -33,7 +33,8 @@ def attach(package: str, init_file: str
 
     def __getattr__(name: str) -> object:
         if name in where:
-            value = getattr(importlib.import_module(where[name]), name)
+            module, original = where[name]
+            value = getattr(importlib.import_module(module), original)
         elif importlib.util.find_spec(f"{package}.{name}") is not None:
             value = importlib.import_module(f"{package}.{name}")
         else:
@@ -47,14 +48,15 @@ def attach(package: str, init_file: str
     return __getattr__, __dir__, sorted(where)
 
 
-def exports_of(init_file: Path) -> dict[str, str]:
-    """``{name: module}`` for every ``from module import name`` under ``if TYPE_CHECKING:``."""
+def exports_of(init_file: Path) -> dict[str, tuple[str, str]]:
+    """``{name: (module, name there)}`` for every ``from module import x [as name]`` under
+    ``if TYPE_CHECKING:``."""
     tree = ast.parse(init_file.read_text(encoding="utf-8"))
-    where: dict[str, str] = {}
+    where: dict[str, tuple[str, str]] = {}
     for node in tree.body:
         if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
             for stmt in node.body:
                 if isinstance(stmt, ast.ImportFrom) and stmt.module:
-                    where.update({alias.asname or alias.name: stmt.module
+                    where.update({alias.asname or alias.name: (stmt.module, alias.name)
                                   for alias in stmt.names})
     return where

@@ -87,7 +87,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     """Train on a dataset and save the model folder."""
     from cvlib.data.dataset import load_dataset
     from cvlib.training.config import TrainConfig, with_overrides
-    from cvlib.training.train import train
+    from cvlib.training.workflow import save_trained, train_and_record
 
     dataset = load_dataset(args.data)
     for name, reason in dataset.problems:
@@ -97,14 +97,15 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
                             batch_size=args.batch_size, seed=args.seed,
                             valid_pct=args.valid_pct,
                             augment=False if args.no_augment else None)
-    result = train(dataset, config, progress=_stderr_progress())
+    result = train_and_record(dataset, config, surface="cli", progress=_stderr_progress())
     out = Path(args.out) if args.out else _default_model_dir(args.data, config.architecture,
                                                              config.mode)
-    tuned = _tune_thresholds(result) if dataset.multi_label else None
-    result.save(out)
+    choice = _tune_thresholds(result) if dataset.multi_label else None
+    save_trained(result, out, thresholds=None if choice is None else choice.threshold)
+    tuned = None if choice is None else choice.to_dict()
     from cvlib.evaluation.metrics import summary
 
-    headline = summary(result.meta["metrics"])
+    headline = summary(result.card.metrics)
     wall = time.perf_counter() - _START
     report = {"model": str(out), "mode": config.mode, "architecture": config.architecture,
               "image_size": result.config.backbone_size, "regions": result.config.layout,
@@ -112,6 +113,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
               "estimate": result.estimate.to_dict(),
               "classes": dataset.classes, "n_train": len(result.train_paths),
               "n_valid": len(result.valid_paths), "stopped_early": result.stopped_early,
+              "run": result.card.run_id,
               "timings": {**result.timings, "wall_s": round(wall, 2)}}
     measure = "exact match at 0.5" if dataset.multi_label else "accuracy"
     lines = [f"saved {out}", f"validation {measure} {headline['accuracy']:.3f} "
@@ -131,16 +133,15 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
-def _tune_thresholds(result) -> dict[str, Any]:
-    """Multi-label: choose the decision threshold on validation and save it with the model.
+def _tune_thresholds(result):
+    """Multi-label: choose the decision threshold on validation (saved with the model).
 
-    Returns the figures at 0.5, at the tuned global threshold and at per-class thresholds.
+    The choice holds the figures at 0.5, at the tuned global threshold and at per-class
+    thresholds.
     """
     from cvlib.evaluation.thresholds import tune
 
-    choice = tune(result.valid_probs, result.valid_targets, result.meta["classes"])
-    result.meta["thresholds"] = choice.threshold
-    return choice.to_dict()
+    return tune(result.valid_probs, result.valid_targets, result.card.classes)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:

@@ -84,7 +84,7 @@ if dataset is not None:
         start_training(JOB, dataset, config)
     result = training_monitor(JOB)
 
-    if result is not None and result.meta.get("multi_label"):
+    if result is not None and result.card.multi_label:
         st.header("4 · The threshold")
         st.markdown(
             "The model gives a probability per class; the **threshold** turns it into "

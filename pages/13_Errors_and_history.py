@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cvlib.data.dataset import load_dataset
+from cvlib.training.runs import RunRecord
 from ui.common import guarded, next_step, page_header
 from ui.errors import (
     chosen_indices,
@@ -38,7 +39,7 @@ record = run_picker(PAGE)
 
 
 @guarded
-def mistakes_section(record: dict) -> None:
+def mistakes_section(record: RunRecord) -> None:
     """Predictions of the run, the clickable matrix, the images, fixes and retraining."""
     predictions = predictions_panel(PAGE, record)
     if predictions is None:
@@ -47,7 +48,7 @@ def mistakes_section(record: dict) -> None:
 
     metrics = evaluate(predictions.probs, predictions.targets, predictions.classes,
                        multi_label=predictions.multi_label)
-    dataset = load_dataset(record["dataset"]["root"])
+    dataset = load_dataset(record.dataset.root)
     st.header("2 · Click into the mistakes")
     st.metric("Validation accuracy of this run", f"{metrics['accuracy']:.1%}")
     cell = confusion_picker(PAGE, predictions, metrics)

@@ -44,6 +44,16 @@ def test_train_reports_the_accuracy_to_expect_on_new_photos_with_its_interval(tr
     assert model_json["estimate"]["accuracy"] == trained["estimated_accuracy"]
 
 
+def test_a_model_trained_from_the_command_line_is_in_the_run_history(trained):
+    from cvlib.training.runs import load_run
+
+    record = load_run(trained["run"])
+    assert record.page == "cli" and record.model_dir == trained["model"]
+    assert record.settings["mode"] == "quick" and len(record.valid_names) == trained["n_valid"]
+    model_json = json.loads((Path(trained["model"]) / "model.json").read_text())
+    assert model_json["run_id"] == record.id
+
+
 def test_evaluate_scores_a_saved_model_on_any_labelled_dataset(trained, groceries4):
     report, _ = cvlib("evaluate", "--model", trained["model"], "--data", str(groceries4))
     assert report["n"] == 160

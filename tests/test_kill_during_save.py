@@ -87,8 +87,9 @@ if fault != "none":
     die_on_call(fault, nth)
 for version in itertools.count(1):
     save(version)
-    persist.atomic_write_json(record, {"id": "run", "version": version,
-                                       "padding": "x" * 100_000})
+    persist.atomic_write_json(record, {"id": "run", "kind": "train",
+                                       "created": "2026-12-02T10:00:00+00:00",
+                                       "version": version, "padding": "x" * 100_000})
     print(version, flush=True)
 '''
 
@@ -251,5 +252,5 @@ def test_the_app_starts_normally_with_leftovers_in_its_folders(tmp_path, monkeyp
     assert_intact_folder(model, {1})
     from cvlib.training.runs import list_runs
 
-    assert [r["version"] for r in list_runs()] == [1]
+    assert [r.details["version"] for r in list_runs()] == [1]
     assert leftovers(tmp_path) == []

@@ -10,20 +10,20 @@ from streamlit.testing.v1 import AppTest
 
 from cvlib.data.dataset import load_dataset
 from cvlib.training.config import TrainConfig
-from cvlib.training.runs import record_training
-from cvlib.training.train import train
+from cvlib.training.runs import RunRecord, attach_model, load_run
+from cvlib.training.workflow import train_and_record
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE = "pages/13_Errors_and_history.py"
 
 
 @pytest.fixture(scope="module")
-def recorded_run(groceries4: Path, trained_model_dir: Path) -> dict:
+def recorded_run(groceries4: Path, trained_model_dir: Path) -> RunRecord:
     """A recorded quick run on groceries4 whose model is saved (Grad-CAM needs one)."""
     config = TrainConfig(mode="quick", architecture="efficientnet_lite0", image_size=224)
-    dataset = load_dataset(groceries4)
-    return record_training(dataset, train(dataset, config),
-                           model_dir=trained_model_dir, page="test")
+    result = train_and_record(load_dataset(groceries4), config, surface="test")
+    attach_model(result.meta["run_id"], trained_model_dir)
+    return load_run(result.meta["run_id"])
 
 
 def open_page() -> AppTest:
@@ -45,7 +45,7 @@ def run_until(app: AppTest, done, timeout: float = 300) -> AppTest:
 def test_the_mistakes_open_cell_by_cell_worst_first(recorded_run):
     app = open_page()
     assert not app.exception
-    app.selectbox(key="p13:run").set_value(recorded_run["id"]).run()
+    app.selectbox(key="p13:run").set_value(recorded_run.id).run()
     app.button(key="p13:analyse").click().run()
     run_until(app, lambda a: any(s.key == "p13:cell" for s in a.selectbox))
     assert not app.exception and not app.error
@@ -70,7 +70,7 @@ def test_the_history_lists_runs_and_compares_two(recorded_run):
     app = open_page()
     assert not app.exception
     table = app.dataframe[0].value
-    assert recorded_run["id"] in set(table["id"])
+    assert recorded_run.id in set(table["id"])
     if len(table[table["kind"] == "train"]) >= 2:
         assert app.selectbox(key="p13:cmp-a") and app.selectbox(key="p13:cmp-b")
     assert app.button(key="p13:rerun")

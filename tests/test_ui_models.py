@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import re
 
+from cvlib.models.card import ModelCard
+from cvlib.models.preprocess import Preprocessing
 from ui.models import classes_mismatch, default_model_name
 
 
+def card(architecture: str, mode: str) -> ModelCard:
+    return ModelCard(architecture, ["a", "b"], False, Preprocessing(), training={"mode": mode})
+
+
 def test_a_default_name_says_data_backbone_mode_and_time():
-    meta = {"architecture": "efficientnet_lite0", "training": {"mode": "quick"}}
-    name = default_model_name(meta, data_name="fridge4")
+    name = default_model_name(card("efficientnet_lite0", "quick"), data_name="fridge4")
     assert re.fullmatch(r"fridge4-efficientnet_lite0-quick-\d{8}-\d{4}", name), name
 
 
 def test_a_data_name_that_is_not_a_folder_name_is_made_safe():
-    meta = {"architecture": "resnet18", "training": {"mode": "full"}}
-    assert default_model_name(meta, data_name="my photos/2024").startswith(
+    assert default_model_name(card("resnet18", "full"), data_name="my photos/2024").startswith(
         "my-photos-2024-resnet18-full-")
 
 

@@ -8,7 +8,7 @@ side, and re-runs one exactly.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import streamlit as st
@@ -17,21 +17,24 @@ from ui import plots
 from ui.common import current_job, guarded, key, start_job
 from ui.training import training_monitor
 
+if TYPE_CHECKING:
+    from cvlib.training.runs import RunRecord
+
 TILES = 12
 ALL = "All validation images, worst first"
 
 
-def run_label(record: dict[str, Any]) -> str:
+def run_label(record: RunRecord) -> str:
     """A run in one line: when, what, on which data, how well."""
-    data = (record.get("dataset") or {}).get("root", "?").rstrip("/").split("/")[-1]
-    settings = record.get("settings") or {}
-    accuracy = (record.get("metrics") or {}).get("accuracy")
+    data = (record.dataset.root or "?").rstrip("/").split("/")[-1]
+    settings = record.settings
+    accuracy = record.metrics.get("accuracy")
     score = f" · acc {accuracy:.1%}" if isinstance(accuracy, float) else ""
-    return (f"{record['id']} · {data} · {settings.get('architecture', record['kind'])} "
+    return (f"{record.id} · {data} · {settings.get('architecture', record.kind)} "
             f"{settings.get('mode', '')}{score}")
 
 
-def run_picker(page: str) -> dict[str, Any] | None:
+def run_picker(page: str) -> RunRecord | None:
     """Choose a recorded training run (newest first); None when there is none yet."""
     from cvlib.training.runs import list_runs
 
@@ -42,18 +45,18 @@ def run_picker(page: str) -> dict[str, Any] | None:
         st.page_link("pages/01_Training_introduction.py", label="Go to 01 Training introduction",
                      icon="🎓")
         return None
-    by_id = {r["id"]: r for r in runs}
+    by_id = {r.id: r for r in runs}
     chosen = st.selectbox("Run", list(by_id), format_func=lambda i: run_label(by_id[i]),
                           key=key(page, "run"))
     return by_id[chosen]
 
 
-def predictions_panel(page: str, record: dict[str, Any]):
+def predictions_panel(page: str, record: RunRecord):
     """Compute (in the background) and return the run's validation predictions."""
-    job = f"errors-{page}-{record['id']}"
+    job = f"errors-{page}-{record.id}"
     if current_job(job) is None and st.button("🔍 Look at this run's mistakes", type="primary",
                                                key=key(page, "analyse")):
-        from cvlib.training.runs import validation_predictions
+        from cvlib.training.workflow import validation_predictions
 
         def work(progress):
             return validation_predictions(record)
@@ -150,7 +153,7 @@ def chosen_indices(predictions, cell: tuple[str, int | None, int | None]) -> lis
     return sorted(rows.tolist(), key=lambda i: -losses[i])
 
 
-def error_tiles(page: str, record: dict[str, Any], predictions, indices: list[int],
+def error_tiles(page: str, record: RunRecord, predictions, indices: list[int],
                 dataset) -> None:
     """Tiles of the chosen images with loss, Grad-CAM on demand and fixes."""
     from cvlib.evaluation.metrics import per_sample_loss
@@ -178,7 +181,7 @@ def error_tiles(page: str, record: dict[str, Any], predictions, indices: list[in
         st.caption(f"{len(indices) - TILES} more not shown: fix these, then look again.")
 
 
-def _tile_image(page: str, record: dict[str, Any], predictions, i: int) -> None:
+def _tile_image(page: str, record: RunRecord, predictions, i: int) -> None:
     """The photo, or its Grad-CAM overlay when asked for (saved models only)."""
     from cvlib.data.images import load_image, thumbnail
 
@@ -186,7 +189,7 @@ def _tile_image(page: str, record: dict[str, Any], predictions, i: int) -> None:
     if not path.exists():
         return
     image = load_image(path)
-    model_dir = record.get("model_dir")
+    model_dir = record.model_dir
     if model_dir and st.toggle("Grad-CAM", key=key(page, f"cam-{path}"),
                                help="Where the evidence for the predicted class lies."):
         image = _grad_cam(model_dir, image, int(np.argmax(predictions.probs[i])))
@@ -248,9 +251,9 @@ def fixes_summary(page: str, dataset) -> int:
     return len(history)
 
 
-def retrain_panel(page: str, record: dict[str, Any], before: dict[str, Any]) -> None:
+def retrain_panel(page: str, record: RunRecord, before: dict[str, Any]) -> None:
     """Retrain with the run's settings on the fixed data; matrices before and after."""
-    job = f"retrain-{page}-{record['id']}"
+    job = f"retrain-{page}-{record.id}"
     if st.button("🔁 Retrain on the fixed data", key=key(page, "retrain")):
         start_job(job, _retrain_work(record), what="retraining on the fixed data")
     if current_job(job) is None:
@@ -260,8 +263,8 @@ def retrain_panel(page: str, record: dict[str, Any], before: dict[str, Any]) -> 
         return
     left, right = st.columns(2)
     for col, title, metrics, classes in (
-            (left, "Before", before, record["dataset"]["classes"]),
-            (right, "After the fixes", after.metrics, after.meta["classes"])):
+            (left, "Before", before, record.dataset.classes),
+            (right, "After the fixes", after.metrics, after.card.classes)):
         with col:
             st.metric(title, f"{metrics['accuracy']:.1%}")
             if "confusion" in metrics:
@@ -272,26 +275,13 @@ def retrain_panel(page: str, record: dict[str, Any], before: dict[str, Any]) -> 
                "and the answer key, so compare per class, not only the headline.")
 
 
-def _retrain_work(record: dict[str, Any]):
-    """Background work: reload the data, map the run's validation files through the fixes,
-    train with the run's settings and record it."""
+def _retrain_work(record: RunRecord):
+    """Background work: the run's settings on its data as fixed since, recorded."""
 
     def work(progress):
-        from cvlib.data.dataset import load_dataset
-        from cvlib.data.fixes import fixes_for
-        from cvlib.training.config import TrainConfig
-        from cvlib.training.runs import record_training
-        from cvlib.training.train import train
+        from cvlib.training.workflow import retrain_with_fixes
 
-        dataset = load_dataset(record["dataset"]["root"])
-        renamed = fixes_for(dataset).renamed()
-        names = {dataset.name_of(item.path): i for i, item in enumerate(dataset.items)}
-        valid = sorted({names[n] for n in (renamed.get(v, v) for v in record["split"]["valid"])
-                        if n in names})
-        config = TrainConfig(**record["settings"])
-        result = train(dataset, config, progress=progress, valid_idx=valid or None)
-        record_training(dataset, result, page="13-retrain")
-        return result
+        return retrain_with_fixes(record, progress=progress)
 
     return work
 
@@ -308,7 +298,7 @@ def history_panel(page: str) -> None:
         return
     st.dataframe(pd.DataFrame([_history_row(r) for r in runs]), width="stretch",
                  hide_index=True)
-    trainings = {r["id"]: r for r in runs if r["kind"] == "train"}
+    trainings = {r.id: r for r in runs if r.kind == "train"}
     if len(trainings) >= 2:
         ids = list(trainings)
         c1, c2 = st.columns(2)
@@ -325,18 +315,16 @@ def history_panel(page: str) -> None:
         rerun_panel(page, trainings)
 
 
-def _history_row(record: dict[str, Any]) -> dict[str, Any]:
+def _history_row(record: RunRecord) -> dict[str, Any]:
     """One line of the history table."""
-    settings = record.get("settings") or {}
-    metrics = record.get("metrics") or {}
-    return {"id": record["id"], "kind": record["kind"], "created": record.get("created"),
-            "data": (record.get("dataset") or {}).get("root", ""),
-            "architecture": settings.get("architecture"), "mode": settings.get("mode"),
-            "accuracy": metrics.get("accuracy"), "re-run of": record.get("rerun_of"),
-            "model": record.get("model_dir")}
+    return {"id": record.id, "kind": record.kind, "created": record.created,
+            "surface": record.page, "data": record.dataset.root,
+            "architecture": record.settings.get("architecture"),
+            "mode": record.settings.get("mode"), "accuracy": record.metrics.get("accuracy"),
+            "re-run of": record.rerun_of, "model": record.model_dir}
 
 
-def rerun_panel(page: str, trainings: dict[str, dict[str, Any]]) -> None:
+def rerun_panel(page: str, trainings: dict[str, RunRecord]) -> None:
     """Re-run one training exactly and say whether the metrics came out the same."""
     st.markdown("**Re-run exactly**: same files (checked by fingerprint), same validation "
                 "images, same seed and settings. Quick training is deterministic, so the "
@@ -345,7 +333,7 @@ def rerun_panel(page: str, trainings: dict[str, dict[str, Any]]) -> None:
                           format_func=lambda i: run_label(trainings[i]))
     job = f"rerun-{page}"
     if st.button("▶ Re-run it", key=key(page, "rerun")):
-        from cvlib.training.runs import rerun
+        from cvlib.training.workflow import rerun
 
         def work(progress):
             return rerun(trainings[chosen], progress=progress)[1]
@@ -357,12 +345,12 @@ def rerun_panel(page: str, trainings: dict[str, dict[str, Any]]) -> None:
     if new is not None:
         from cvlib.training.runs import load_run, same_metrics
 
-        original = load_run(new["rerun_of"])
+        original = load_run(new.rerun_of)
         if same_metrics(original, new):
-            st.success(f"Re-run {new['id']} reproduced {original['id']}: accuracy "
-                       f"{new['metrics']['accuracy']:.4f}, identical metrics.")
+            st.success(f"Re-run {new.id} reproduced {original.id}: accuracy "
+                       f"{new.metrics['accuracy']:.4f}, identical metrics.")
         else:
-            st.warning(f"Re-run {new['id']} differs from {original['id']}: accuracy "
-                       f"{new['metrics'].get('accuracy')} vs "
-                       f"{original['metrics'].get('accuracy')} (full training on a GPU is "
+            st.warning(f"Re-run {new.id} differs from {original.id}: accuracy "
+                       f"{new.metrics.get('accuracy')} vs "
+                       f"{original.metrics.get('accuracy')} (full training on a GPU is "
                        "not bit-for-bit deterministic).")

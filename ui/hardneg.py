@@ -58,7 +58,8 @@ def review_grid(page: str, candidates: list[Candidate], round_no: int,
     Every candidate starts ticked (most are true negatives); untick an image that does
     show one of your classes, so it is never trained on as "none of these".
     """
-    confirmed, rejected = [], []
+    confirmed: list[Path] = []
+    rejected: list[Path] = []
     cols = st.columns(columns)
     for i, cand in enumerate(candidates):
         with cols[i % columns]:

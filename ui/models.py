@@ -14,6 +14,8 @@ from typing import Any
 
 import streamlit as st
 
+from cvlib.errors import StudioError
+from cvlib.models.card import ModelCard
 from cvlib.storage.home import studio_home
 from ui.common import key
 
@@ -30,37 +32,36 @@ def saved_models() -> list[Path]:
     return list_model_folders(models_home())
 
 
-def _trained_when(meta: dict[str, Any]) -> dt.datetime:
+def _trained_when(card: ModelCard) -> dt.datetime:
     """When the model was trained: its run record's time, or now when there is none."""
-    if "run_id" in meta:
+    if card.run_id:
         from cvlib.training.runs import load_run
 
         try:
-            return dt.datetime.fromisoformat(load_run(meta["run_id"])["created"])
-        except (OSError, KeyError, ValueError):
+            return dt.datetime.fromisoformat(load_run(card.run_id).created)
+        except (OSError, KeyError, ValueError, StudioError):
             pass
     return dt.datetime.now(dt.UTC)
 
 
-def _data_name(meta: dict[str, Any]) -> str:
+def _data_name(card: ModelCard) -> str:
     """The dataset's folder name, from the model's run record ("data" without one)."""
-    if "run_id" in meta:
+    if card.run_id:
         from cvlib.training.runs import load_run
 
         try:
-            return Path(load_run(meta["run_id"])["dataset"]["root"]).name or "data"
-        except (OSError, KeyError, ValueError):
+            return Path(load_run(card.run_id).dataset.root).name or "data"
+        except (OSError, KeyError, ValueError, StudioError):
             pass
     return "data"
 
 
-def default_model_name(meta: dict[str, Any], data_name: str | None = None) -> str:
+def default_model_name(card: ModelCard, data_name: str | None = None) -> str:
     """``<data>-<backbone>-<mode>-<yyyymmdd-hhmm>``: a name that says what the model is."""
     from cvlib.storage.persist import safe_name
 
-    mode = (meta.get("training") or {}).get("mode", "model")
-    when = _trained_when(meta).strftime("%Y%m%d-%H%M")
-    return safe_name(f"{data_name or _data_name(meta)}-{meta['architecture']}-{mode}-{when}")
+    when = _trained_when(card).strftime("%Y%m%d-%H%M")
+    return safe_name(f"{data_name or _data_name(card)}-{card.architecture}-{card.mode}-{when}")
 
 
 def save_model_form(page: str, result: Any, data_name: str | None = None) -> Path | None:
@@ -72,8 +73,8 @@ def save_model_form(page: str, result: Any, data_name: str | None = None) -> Pat
 
     pending = key(page, "replace")
     with st.form(key(page, "save")):
-        name = st.text_input("Model name", default_model_name(result.meta, data_name),
-                             key=key(page, f"model-name:{result.meta.get('run_id', '')}"),
+        name = st.text_input("Model name", default_model_name(result.card, data_name),
+                             key=key(page, f"model-name:{result.card.run_id or ''}"),
                              help="Data, backbone, mode and time by default; any name will do.")
         submitted = st.form_submit_button("💾 Save model")
     if submitted:
@@ -98,11 +99,9 @@ def save_model_form(page: str, result: Any, data_name: str | None = None) -> Pat
 
 def _save(result: Any, folder: Path) -> Path:
     """Write the model folder (atomically) and link it to its run record."""
-    from cvlib.training.runs import attach_model
+    from cvlib.training.workflow import save_trained
 
-    result.save(folder)
-    if "run_id" in result.meta:
-        attach_model(result.meta["run_id"], folder)
+    save_trained(result, folder)
     st.success(f"Saved as **{folder.name}** in `{folder.parent}` (weights as safetensors, "
                "settings as JSON).")
     return folder
@@ -114,11 +113,10 @@ def model_classes(folder: Path) -> list[str]:
     A damaged or unreadable model lists as knowing no class, so a list of models never
     fails because of one of them.
     """
-    from cvlib.errors import StudioError
-    from cvlib.storage.persist import read_model_meta
+    from cvlib.models.card import read_card
 
     try:
-        return [str(c) for c in read_model_meta(folder).get("classes", [])]
+        return read_card(folder).classes
     except (StudioError, OSError, ValueError):
         return []
 

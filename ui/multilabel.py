@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -139,7 +138,7 @@ def threshold_panel(page: str, result: Any) -> float | np.ndarray:
     the panel is recomputed from the validation probabilities when it moves.
     """
     probs, truth = result.valid_probs, np.asarray(result.valid_targets, dtype=np.int64)
-    classes = result.meta["classes"]
+    classes = result.card.classes
     choice = tune(probs, truth, classes)
     per_class = st.toggle("One threshold per class (tuned on validation)",
                           key=key(page, "per-class"),
@@ -150,7 +149,7 @@ def threshold_panel(page: str, result: Any) -> float | np.ndarray:
                       help="A label is predicted when its probability reaches this.")
     thresholds = np.asarray(choice.per_class) if per_class else float(value)
     metric_cards(scores(probs, truth, thresholds))
-    regions = result.meta.get("regions")
+    regions = result.card.regions
     looked_at = f"{len(regions['boxes'])} regions of" if regions else "the whole of"
     st.caption(
         f"The network looked at {looked_at} each image (step 3). "
@@ -213,7 +212,7 @@ def per_class_table(result: Any, thresholds: float | np.ndarray) -> None:
     from cvlib.evaluation.metrics import evaluate_multi_label
 
     metrics = evaluate_multi_label(result.valid_probs, result.valid_targets,
-                                   result.meta["classes"], thresholds)
+                                   result.card.classes, thresholds)
     table = pd.DataFrame(metrics["per_class"]).T
     table.insert(0, "threshold", thresholds)
     st.markdown("**Per class**: AP (average precision) sums up the precision-recall curve at "
@@ -224,7 +223,7 @@ def per_class_table(result: Any, thresholds: float | np.ndarray) -> None:
 def results_grid(page: str, result: Any, thresholds: float | np.ndarray,
                  columns: int = 5) -> None:
     """Validation images with true and predicted label sets; mistakes first, in red."""
-    classes = result.meta["classes"]
+    classes = result.card.classes
     truth = np.asarray(result.valid_targets, dtype=np.int64)
     predicted = (result.valid_probs >= thresholds).astype(np.int64)
     wrong = (predicted != truth).any(axis=1)
@@ -259,17 +258,15 @@ def _verdict(classes: list[str], truth: np.ndarray, predicted: np.ndarray,
 def save_with_thresholds(page: str, result: Any, thresholds: float | np.ndarray) -> None:
     """Save the model with the thresholds on screen: one float, or one per class."""
     stored = saved_form(thresholds)
-    default = f"{result.meta['architecture']}-multilabel"
+    default = f"{result.card.architecture}-multilabel"
     with st.form(key(page, "save")):
         name = st.text_input("Model name", default, key=key(page, "save-name"))
         st.caption(f"Thresholds saved with it: `{stored}`. Prediction, the stream, ONNX "
                    "export and the scoring server all read them from model.json.")
         if st.form_submit_button("💾 Save model with these thresholds"):
             from cvlib.storage.persist import safe_name
-            from cvlib.training.runs import attach_model
+            from cvlib.training.workflow import save_trained
 
-            folder = studio_home() / "models" / safe_name(name)
-            replace(result, meta={**result.meta, "thresholds": stored}).save(folder)
-            if "run_id" in result.meta:
-                attach_model(result.meta["run_id"], folder)
+            folder = save_trained(result, studio_home() / "models" / safe_name(name),
+                                  thresholds=thresholds)
             st.success(f"Saved to `{folder}` with thresholds `{stored}`.")

@@ -107,12 +107,9 @@ def start_training(name: str, dataset: Dataset, config) -> None:
     """Start a training job in the background for this browser session."""
 
     def work(progress):
-        from cvlib.training.runs import record_training
-        from cvlib.training.train import train
+        from cvlib.training.workflow import train_and_record
 
-        result = train(dataset, config, progress=progress)
-        record_training(dataset, result, page=name)
-        return result
+        return train_and_record(dataset, config, surface=name, progress=progress)
 
     start_job(name, work, what=f"{config.mode} training of {config.architecture}",
               context=results_context(dataset, config))
@@ -140,11 +137,11 @@ def training_monitor(name: str, context: Any = None) -> Any | None:
 def results_panel(page: str, result) -> None:
     """Validation accuracy, confusion matrix, ROC/PR, top losses, try an image, save."""
     metrics = result.metrics
-    meta = result.meta
+    card = result.card
     cols = st.columns(4)
     cols[0].metric("Validation accuracy", f"{metrics['accuracy']:.1%}")
     cols[1].metric("Validation images", metrics["n"])
-    cols[2].metric("Mode", meta["training"]["mode"])
+    cols[2].metric("Mode", card.mode)
     cols[3].metric("Time", f"{result.timings['total_s']:.1f} s")
     for sentence in reading_the_curves(result.history):
         st.markdown(sentence)
@@ -158,7 +155,7 @@ def results_panel(page: str, result) -> None:
         left, right = st.columns([2, 3])
         with left:
             st.markdown("**Confusion matrix**: rows are the truth, columns the prediction.")
-            st.plotly_chart(plots.confusion_matrix(metrics["confusion"], meta["classes"]),
+            st.plotly_chart(plots.confusion_matrix(metrics["confusion"], card.classes),
                             key=key(page, "cm"))
         with right:
             st.markdown("**Per class**: precision = how often a prediction of this class is "
@@ -251,7 +248,7 @@ def quick_vs_full(result) -> None:
     the comparison costs nothing and is fair.  When full training did not beat it, say so.
     """
     start = next((r for r in result.history if r["epoch"] == 0), None)
-    if result.meta["training"]["mode"] != "full" or start is None:
+    if result.card.mode != "full" or start is None:
         return
     full_acc, quick_acc = result.metrics["accuracy"], start["accuracy"]
     st.markdown("**Quick or full?** Quick mode is how Teachable Machine trains: only the "
@@ -261,7 +258,7 @@ def quick_vs_full(result) -> None:
         {"mode": "quick (last layer only)", "validation accuracy": f"{quick_acc:.1%}",
          "validation loss": round(start["valid_loss"], 3),
          "time (s)": start.get("elapsed_s")},
-        {"mode": f"full ({result.meta['training']['epochs']} epochs)",
+        {"mode": f"full ({result.card.training['epochs']} epochs)",
          "validation accuracy": f"{full_acc:.1%}",
          "validation loss": round(result.metrics["loss"], 3),
          "time (s)": result.timings["total_s"]},
@@ -287,7 +284,7 @@ def top_losses_grid(result, k: int = 8, page: str = "") -> None:
                 "sure) about. Look for wrong labels, odd photos, or classes that look alike. "
                 "The colours show **where the model looked** for the class it predicted "
                 "(Grad-CAM: red is strong evidence).")
-    classes, multi = result.meta["classes"], result.meta["multi_label"]
+    classes, multi = result.card.classes, result.card.multi_label
     order = top_losses(result.valid_probs, result.valid_targets, multi, k)
     pictures = _top_loss_pictures(page, result, [int(i) for i in order])
     cols = st.columns(4)
@@ -325,7 +322,7 @@ def _top_loss_pictures(page: str, result, indices: list[int]) -> dict[int, Any]:
     from cvlib.data.images import load_image, thumbnail
     from cvlib.models.explain import GradCam, overlay_heatmap
 
-    cfg = result.config.for_data(result.meta["multi_label"]).preprocessing()
+    cfg = result.config.for_data(result.card.multi_label).preprocessing()
     cam = GradCam(result.network, cfg)
     pictures: dict[int, Any] = {}
     with st.spinner("Grad-CAM: where the model looked…"):

@@ -90,7 +90,7 @@ def list_images(root: Path) -> list[str]:
 
     Hidden files and folders (``.thumbnails``, macOS ``._x.jpg``) are left out.
     """
-    found = []
+    found: list[str] = []
     for current, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__MACOSX")
         found.extend(Path(current, f).relative_to(root).as_posix() for f in files

@@ -180,8 +180,8 @@ def _scan(archive: zipfile.ZipFile, *, max_total_bytes: int, max_files: int,
         reason = _skip_reason(info)
         relative = None if reason else _safe_relative(info.filename)
         reason = reason or (paths.clash(relative) if relative else "unsafe path")
-        if reason:
-            scan.skipped.append((info.filename, reason))
+        if reason or relative is None:
+            scan.skipped.append((info.filename, reason or "unsafe path"))
         else:
             paths.add(relative)
             scan.members.append((info, relative))

@@ -38,7 +38,7 @@ def subfolders(folder: Path) -> list[Path]:
 
 def images_under(folder: Path) -> list[Path]:
     """Image files at any depth under ``folder``, skipping hidden files and folders."""
-    found = []
+    found: list[Path] = []
     for current, dirs, files in os.walk(folder):
         dirs[:] = [d for d in dirs if not is_hidden(d)]
         found.extend(Path(current, name) for name in files if is_visible_image(name))

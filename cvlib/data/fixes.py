@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
@@ -73,10 +74,25 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-class _Journal:
-    """The list of applied fixes of one dataset, rewritten atomically on every change."""
+class _Journal(ABC):
+    """The list of applied fixes of one dataset, rewritten atomically on every change.
+
+    How a fix changes the files depends on the dataset's layout: each layout's store says.
+    """
 
     journal: Path
+
+    @abstractmethod
+    def relabel(self, name: str, label: str) -> Fix:
+        """Give the image ``name`` the label ``label``."""
+
+    @abstractmethod
+    def drop(self, name: str) -> Fix:
+        """Take the image ``name`` out of the dataset (kept aside, undoable)."""
+
+    @abstractmethod
+    def hard_negative(self, name: str) -> Fix:
+        """Move the image ``name`` to the negatives ("none of these")."""
 
     def history(self) -> list[Fix]:
         """Applied fixes, oldest first."""

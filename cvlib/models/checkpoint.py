@@ -9,7 +9,7 @@ unpickled, so a model from a stranger cannot run code.
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
 import platform
 from importlib import metadata
 from pathlib import Path
@@ -21,6 +21,7 @@ from torch import nn
 
 from cvlib.errors import ModelFormatError
 from cvlib.models import region_pool
+from cvlib.models.card import ModelCard
 from cvlib.models.preprocess import Preprocessing
 from cvlib.storage.persist import (
     META_FILE,
@@ -46,12 +47,9 @@ class ViewAverage(nn.Module):
         self.views = tuple(views)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        total = None
-        for view in self.views:
-            inp = torch.flip(x, dims=[3]) if view == "hflip" else x
-            out = self.net(inp)
-            total = out if total is None else total + out
-        return total / len(self.views)
+        outs = [self.net(torch.flip(x, dims=[3]) if view == "hflip" else x)
+                for view in self.views]
+        return sum(outs[1:], outs[0]) / len(outs)
 
 
 def build_network(meta: dict[str, Any], *, pretrained: bool = False) -> nn.Module:
@@ -83,21 +81,17 @@ def make_meta(
     multi_label: bool,
     preprocessing: Preprocessing,
     views: tuple[str, ...],
-    **extra: Any,
+    **more: Any,
 ) -> dict[str, Any]:
-    """The ``model.json`` content; ``extra`` adds metrics, training settings, fingerprint."""
-    return {
-        "format": MODEL_FORMAT,
-        "architecture": architecture,
-        "classes": list(classes),
-        "multi_label": bool(multi_label),
-        "thresholds": None,
-        "preprocessing": preprocessing.to_dict(),
-        "views": list(views),
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "versions": library_versions(),
-        **extra,
-    }
+    """The ``model.json`` content, built as a :class:`~cvlib.models.card.ModelCard` (the one
+    place it is built); ``more`` adds metrics, training settings, fingerprint..."""
+    known = {f.name for f in dataclasses.fields(ModelCard)}
+    card = ModelCard(architecture=architecture, classes=list(classes),
+                     multi_label=bool(multi_label), preprocessing=preprocessing,
+                     views=tuple(views), versions=library_versions(),
+                     **{k: v for k, v in more.items() if k in known},
+                     extra={k: v for k, v in more.items() if k not in known})
+    return card.to_dict()
 
 
 def save_model(folder: str | Path, network: nn.Module, meta: dict[str, Any]) -> Path:

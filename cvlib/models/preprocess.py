@@ -80,8 +80,8 @@ def resize_image(img: Image.Image, cfg: Preprocessing) -> Image.Image:
 
 def normalize(pixels: np.ndarray, cfg: Preprocessing) -> np.ndarray:
     """HWC uint8 pixels -> CHW float32, scaled to [0, 1] then normalised by mean/std."""
-    arr = pixels.astype(np.float32) / 255.0
-    arr = (arr - np.asarray(cfg.mean, np.float32)) / np.asarray(cfg.std, np.float32)
+    scaled = pixels.astype(np.float32) / np.float32(255.0)
+    arr = (scaled - np.asarray(cfg.mean, np.float32)) / np.asarray(cfg.std, np.float32)
     return np.ascontiguousarray(arr.transpose(2, 0, 1))
 
 
@@ -115,7 +115,8 @@ def probabilities(logits: np.ndarray, multi_label: bool) -> np.ndarray:
     return sigmoid(logits) if multi_label else softmax(logits)
 
 
-def top_k(probs: Sequence[float], classes: Sequence[str], k: int = 5) -> list[tuple[str, float]]:
+def top_k(probs: Sequence[float] | np.ndarray, classes: Sequence[str], k: int = 5
+          ) -> list[tuple[str, float]]:
     """The k most probable (class, probability) pairs, most probable first."""
     order = np.argsort(np.asarray(probs))[::-1][:k]
     return [(classes[i], float(probs[i])) for i in order]

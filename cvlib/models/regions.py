@@ -21,6 +21,8 @@ This module says which regions there are and needs no torch (pages draw them);
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PIL import Image
 
 REGION_LAYOUTS = ("whole", "strips")
@@ -74,7 +76,7 @@ def describe(layout: str, backbone_size: int) -> dict[str, object] | None:
             "size": backbone_size, "sharpness": SHARPNESS}
 
 
-def pixel_box(box: Box, width: int, height: int) -> tuple[int, int, int, int]:
+def pixel_box(box: Sequence[float], width: int, height: int) -> tuple[int, int, int, int]:
     """A fractional box in pixels of a ``width`` x ``height`` image (the network's rounding)."""
     left, top, right, bottom = box
     return round(left * width), round(top * height), round(right * width), round(bottom * height)

@@ -111,7 +111,7 @@ def _pip_install(python: Path, requirements: tuple[str, ...], log: Log) -> None:
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True) as process:
         lines = []
-        for line in process.stdout:
+        for line in process.stdout or ():
             line = line.rstrip()
             lines.append(line)
             if line.startswith(("Collecting", "Downloading", "Installing", "Successfully")):

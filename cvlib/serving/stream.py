@@ -24,7 +24,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -160,9 +160,9 @@ class LatestFrameScorer:
             result, error, cfg = self._latest, self._error, self._predictor.preprocessing
         pixels = frame.copy()
         size = (frame.shape[1], frame.shape[0])
-        if result is not None and result.heatmap is not None:
-            layer = self._cached("heatmap", (id(result.heatmap), size),
-                                 lambda: heatmap_layer(result.heatmap, cfg, size))
+        if result is not None and (heatmap := result.heatmap) is not None:
+            layer = self._cached("heatmap", (id(heatmap), size),
+                                 lambda: heatmap_layer(heatmap, cfg, size))
             pixels = blend_layer(pixels, layer)
         banner = self._cached("banner", (id(result), id(error), size[1]),
                               lambda: render_banner(result, self.stats(), error, size[1]))
@@ -305,8 +305,10 @@ def _fonts(height: int) -> _Fonts:
     """Label text about 1/16 of the frame height, stats text smaller."""
     size = max(12, height // 16)
     if size not in _FONTS:
-        _FONTS[size] = _Fonts(ImageFont.load_default(size=size),
-                              ImageFont.load_default(size=max(10, size * 2 // 3)))
+        # With a size, Pillow's default font is its FreeType one (its wheels have FreeType).
+        _FONTS[size] = _Fonts(cast(ImageFont.FreeTypeFont, ImageFont.load_default(size=size)),
+                              cast(ImageFont.FreeTypeFont,
+                                   ImageFont.load_default(size=max(10, size * 2 // 3))))
     return _FONTS[size]
 
 
@@ -329,7 +331,7 @@ def render_banner(result: FrameResult | None, stats: StreamStats,
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     box = measure.textbbox((pad, pad), label, font=fonts.label)
     info_box = measure.textbbox((pad, box[3] + pad), info, font=fonts.small)
-    banner = Image.new("RGB", (max(box[2], info_box[2]) + pad, info_box[3] + pad))
+    banner = Image.new("RGB", (int(max(box[2], info_box[2]) + pad), int(info_box[3] + pad)))
     draw = ImageDraw.Draw(banner)
     draw.text((pad, pad), label, font=fonts.label, fill=(255, 255, 255))
     draw.text((pad, box[3] + pad), info, font=fonts.small, fill=(180, 255, 180))
@@ -362,14 +364,14 @@ def ice_servers_from_env(env: Mapping[str, str] | None = None) -> list[dict[str,
     env = os.environ if env is None else env
     if env.get(ICE_ENV_JSON):
         try:
-            servers = json.loads(env[ICE_ENV_JSON])
+            given = json.loads(env[ICE_ENV_JSON])
         except json.JSONDecodeError as exc:
             raise StudioError(f"{ICE_ENV_JSON} is not valid JSON: {exc}") from exc
-        if not isinstance(servers, list) or not all(
-                isinstance(s, dict) and "urls" in s for s in servers):
+        if not isinstance(given, list) or not all(
+                isinstance(s, dict) and "urls" in s for s in given):
             raise StudioError(f"{ICE_ENV_JSON} must be a JSON list of objects with 'urls', "
                               'e.g. [{"urls": ["stun:stun.example.org:3478"]}]')
-        return servers
+        return given
     servers: list[dict[str, Any]] = []
     if env.get(STUN_ENV):
         servers.append({"urls": [env[STUN_ENV]]})

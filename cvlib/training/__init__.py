@@ -73,7 +73,8 @@ if TYPE_CHECKING:
         linear_layer,
     )
     from cvlib.training.runs import (
-        Predictions,
+        DataRef,
+        RunRecord,
         attach_model,
         compare_runs,
         dataset_of,
@@ -82,12 +83,10 @@ if TYPE_CHECKING:
         new_run_id,
         record_run,
         record_training,
-        rerun,
         runs_dir,
         same_metrics,
         save_record,
         valid_indices,
-        validation_predictions,
     )
     from cvlib.training.sweep import (
         Cell,
@@ -123,6 +122,14 @@ if TYPE_CHECKING:
         score_test,
         seed_everything,
         training_views,
+    )
+    from cvlib.training.workflow import (
+        Predictions,
+        rerun,
+        retrain_with_fixes,
+        save_trained,
+        train_and_record,
+        validation_predictions,
     )
 
 __getattr__, __dir__, __all__ = attach(__name__, __file__)

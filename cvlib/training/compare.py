@@ -20,7 +20,7 @@ from typing import Any
 from cvlib.data.dataset import Dataset
 from cvlib.runtime.progress import Progress, child_progress
 from cvlib.storage.home import studio_home
-from cvlib.storage.persist import WEIGHTS_FILE, safe_name, staged_folder
+from cvlib.storage.persist import ONNX_FILE, WEIGHTS_FILE, safe_name, staged_folder
 from cvlib.training.presets import get_preset
 
 
@@ -105,20 +105,17 @@ def compare_presets(dataset: Dataset, names: Sequence[str], *, mode: str | None 
 def _measure_preset(dataset: Dataset, name: str, mode: str | None, onnx: bool, repeats: int,
                     folder: Path, progress: Progress) -> PresetReport:
     """Train one preset, save it, and measure it."""
-    from cvlib.models.inference import export_onnx
-    from cvlib.training.runs import record_training
-    from cvlib.training.train import train
+    from cvlib.training.workflow import save_trained, train_and_record
 
     preset = get_preset(name)
     config = preset.config(mode)
-    result = train(dataset, config, progress=child_progress(progress))
+    result = train_and_record(dataset, config, surface="03", progress=child_progress(progress))
     progress.check()
-    result.save(folder)
-    record_training(dataset, result, model_dir=folder, page="03")
+    save_trained(result, folder, export=onnx)
     progress.log(f"{name}: accuracy {result.metrics['accuracy']:.3f}, timing…")
     ms_onnx = onnx_mb = None
     if onnx:
-        onnx_mb = export_onnx(folder).stat().st_size / 1e6
+        onnx_mb = (folder / ONNX_FILE).stat().st_size / 1e6
         ms_onnx = measure_latency(folder, "onnx", repeats)
     return PresetReport(
         preset=name, architecture=preset.architecture, image_size=preset.image_size,

@@ -13,6 +13,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -153,13 +154,10 @@ class FeatureExtractor:
 
     def __call__(self, images: Sequence[Image.Image]) -> np.ndarray:
         """Features of a batch of images: ``(N, D)``, or ``(N, K, D)`` with K regions."""
-        total = None
-        for view in self.spec.views:
-            batch = preprocess_batch([apply_view(im, view) for im in images],
-                                     self.spec.preprocessing)
-            feats = self._run(self._regions(batch))
-            total = feats if total is None else total + feats
-        feats = (total / len(self.spec.views)).astype(np.float32)
+        views = [self._run(self._regions(preprocess_batch([apply_view(im, view) for im in images],
+                                                          self.spec.preprocessing)))
+                 for view in self.spec.views]
+        feats = (sum(views[1:], views[0]) / len(views)).astype(np.float32)
         if self.spec.regions == "whole":
             return feats
         return feats.reshape(len(images), len(self.boxes), -1)
@@ -201,7 +199,8 @@ def _view_average(paths: Sequence[Path], spec: FeatureSpec, progress: Progress,
                               batch_size=batch_size, cache_root=cache_root)
              for view in spec.views]
     stats = {k: sum(part[1][k] for part in parts) for k in ("hits", "misses")}
-    return (sum(part[0] for part in parts) / len(parts)).astype(np.float32), stats
+    features = [part[0] for part in parts]
+    return (sum(features[1:], features[0]) / len(features)).astype(np.float32), stats
 
 
 def extract_features(
@@ -243,4 +242,4 @@ def extract_features(
     stats = {"hits": len(paths) - len(missing), "misses": len(missing)}
     if not rows:
         return np.zeros((0, 0), np.float32), stats
-    return np.stack(rows).astype(np.float32), stats
+    return np.stack(cast("list[np.ndarray]", rows)).astype(np.float32), stats  # all filled

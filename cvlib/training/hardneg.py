@@ -41,7 +41,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -52,6 +52,9 @@ from cvlib.data.splits import split
 from cvlib.errors import DatasetError, StudioError
 from cvlib.runtime.progress import Progress
 from cvlib.training.config import TrainConfig
+
+if TYPE_CHECKING:
+    from cvlib.training.train import TrainResult
 
 NONE_CLASS = "none of these"
 """The background class's name; predicting it means "none of the classes"."""
@@ -215,8 +218,15 @@ class HardNegativeMiner:
             pool, min(max(0, seed_negatives), len(pool))))
         self.rejected: set[Path] = set()
         self.rounds: list[RoundResult] = []
-        self.result = None
+        self.result: TrainResult | None = None
         self._class_rows: dict[str, tuple[np.ndarray, float]] | None = None
+
+    @property
+    def trained(self) -> TrainResult:
+        """The current round's model; there is none before the first round."""
+        if self.result is None:
+            raise StudioError("train a first round before scoring")
+        return self.result
 
     def training_data(self) -> Dataset:
         """What the next round trains on."""
@@ -225,7 +235,11 @@ class HardNegativeMiner:
         return self.positives
 
     def fit_round(self, progress: Progress | None = None) -> RoundResult:
-        """Train (or, for ``threshold``, recalibrate) with what is confirmed, and measure."""
+        """Train (or, for ``threshold``, recalibrate) with what is confirmed, and measure.
+
+        A round that trained is recorded in the run history: its model is the one page 12
+        saves."""
+        from cvlib.training.runs import record_training
         from cvlib.training.train import train
 
         progress = progress or Progress()
@@ -242,11 +256,12 @@ class HardNegativeMiner:
                 self._class_rows = self._head_rows()
             elif self._fits_background_row():
                 progress.update(stage="fitting the background row")
-                self._keep_class_rows()
+                self._keep_class_rows(self._class_rows)
+            record_training(self.training_data(), self.result, page=f"12-round-{len(self.rounds)}")
         if self.strategy == "threshold":
             self.threshold = self._calibrated_threshold()
         progress.update(stage="measuring")
-        outcome = self._measure(float(self.result.timings["total_s"]) if retrain else 0.0)
+        outcome = self._measure(float(self.trained.timings["total_s"]) if retrain else 0.0)
         self.rounds.append(outcome)
         progress.add_record(outcome.to_dict())
         return outcome
@@ -262,7 +277,7 @@ class HardNegativeMiner:
 
     def classes(self) -> list[str]:
         """The current model's classes (the background class included once added)."""
-        return list(self.result.meta["classes"])
+        return list(self.trained.meta["classes"])
 
     def score(self, paths: Sequence[Path]) -> np.ndarray:
         """The current model's probabilities for some images, shape (N, classes).
@@ -270,8 +285,6 @@ class HardNegativeMiner:
         In quick mode the backbone is unchanged, so cached features and the fitted head
         give exactly the saved network's output at a fraction of the cost.
         """
-        if self.result is None:
-            raise StudioError("train a first round before scoring")
         if not paths:
             return np.zeros((0, len(self.classes())), np.float32)
         if self.config.mode == "quick":
@@ -279,7 +292,7 @@ class HardNegativeMiner:
         from cvlib.data.images import load_image
         from cvlib.models.inference import Predictor
 
-        predictor = Predictor.from_network(self.result.network, self.result.meta)
+        predictor = Predictor.from_network(self.trained.network, self.trained.meta)
         return predictor.predict_proba([load_image(p) for p in paths])
 
     def _score_from_features(self, paths: Sequence[Path]) -> np.ndarray:
@@ -291,7 +304,7 @@ class HardNegativeMiner:
 
     def _head(self):
         """The current model's linear classifier (inside the test-time view averaging)."""
-        network = self.result.network
+        network = self.trained.network
         return getattr(network, "net", network).get_classifier()
 
     def _head_rows(self) -> dict[str, tuple[np.ndarray, float]]:
@@ -307,7 +320,7 @@ class HardNegativeMiner:
         spec = FeatureSpec.of(self.config, multi_label=False)
         return extract_features(list(paths), spec)[0]
 
-    def _keep_class_rows(self) -> None:
+    def _keep_class_rows(self, class_rows: dict[str, tuple[np.ndarray, float]]) -> None:
         """Put the round-0 class rows back and fit only the background row against them.
 
         Then the validation evidence is recomputed for the head actually kept.
@@ -319,18 +332,18 @@ class HardNegativeMiner:
         valid = set(self.valid_idx)
         train_paths = [item.path for i, item in enumerate(self.positives.items)
                        if i not in valid]
-        known = np.stack([w for w, _ in self._class_rows.values()])
-        known_bias = np.array([b for _, b in self._class_rows.values()])
+        known = np.stack([w for w, _ in class_rows.values()])
+        known_bias = np.array([b for _, b in class_rows.values()])
         row, bias = fit_background_row(self._features(train_paths),
                                        self._features(self.confirmed), known, known_bias,
                                        self.config.weight_decay)
-        rows = {**self._class_rows, NONE_CLASS: (row, bias)}
+        rows = {**class_rows, NONE_CLASS: (row, bias)}
         head = self._head()
         with torch.no_grad():
             for j, name in enumerate(self.classes()):
                 head.weight[j] = torch.from_numpy(rows[name][0])
                 head.bias[j] = rows[name][1]
-        result = self.result
+        result = self.trained
         result.valid_probs = self._score_from_features(result.valid_paths)
         result.metrics = evaluate(result.valid_probs, result.valid_targets, self.classes())
         result.meta["metrics"] = {k: v for k, v in result.metrics.items()
@@ -375,7 +388,7 @@ class HardNegativeMiner:
         held = self.negatives.holdout
         answers = decide(self.score(held), classes, self.threshold)
         false_positives = [p.name for p, a in zip(held, answers, strict=True) if a is not None]
-        result = self.result
+        result = self.trained
         truth = [classes[int(t)] for t in result.valid_targets]
         said = decide(result.valid_probs, classes, self.threshold)
         right = sum(a == t for a, t in zip(said, truth, strict=True))

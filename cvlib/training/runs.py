@@ -1,13 +1,14 @@
-"""Run history: every training, sweep and export leaves a record that can be re-run.
+"""Run history: every training the studio makes leaves a typed record that can be re-run.
 
-A record is one JSON file under ``<studio home>/runs`` holding what is needed to explain and
-repeat the run: the data's fingerprint and root, the validation split, the seed, every
-setting, library versions, metrics and timings.  Records are written atomically.
+A :class:`RunRecord` is one JSON file under ``<studio home>/runs`` holding what is needed to
+explain and repeat the run: the data's fingerprint and root, the validation split, the seed,
+every setting, library versions, metrics and timings, and the model folder once saved.
+Records are written atomically and carry a schema version; records written before the
+schema existed are read the same way.
 
-:func:`list_runs` and :func:`load_run` read them back, :func:`compare_runs` lines two up
-side by side, and :func:`rerun` repeats a training exactly (the same files, checked by
-fingerprint; the same validation files; the same seed and settings), which for quick
-training gives the same metrics to the last digit.
+:func:`list_runs` and :func:`load_run` read them back and :func:`compare_runs` lines two up
+side by side.  Repeating a run is training, so it lives with the studio's one workflow
+(:mod:`cvlib.training.workflow`), which is also what writes every record.
 """
 
 from __future__ import annotations
@@ -15,13 +16,80 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from cvlib.data.dataset import Dataset
 from cvlib.storage.home import studio_home
 from cvlib.storage.persist import atomic_write_json, read_json, remove_orphan_temp_files
+
+RECORD_SCHEMA = 1
+"""Version of the record's JSON layout; a record without one was written before version 1."""
+
+
+@dataclass(frozen=True)
+class DataRef:
+    """Which data a run used: enough to find it again and to notice that it changed."""
+
+    root: str = ""
+    fingerprint: str = ""
+    n_images: int = 0
+    classes: list[str] = field(default_factory=list)
+    multi_label: bool = False
+
+
+@dataclass
+class RunRecord:
+    """One run of the history, as stored.
+
+    ``page`` names the surface that made it (a page number, ``cli``, ``python``, ``03``,
+    ``13-retrain``...); ``split`` holds the validation files by name (``valid``) and how the
+    final head was fitted (``final_fit``); ``details`` keeps what other kinds of run record
+    (an export's format, for instance) and any field this version does not know.
+    """
+
+    id: str
+    kind: str
+    created: str
+    page: str | None = None
+    dataset: DataRef = field(default_factory=DataRef)
+    split: dict[str, Any] = field(default_factory=dict)
+    seed: int | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    estimate: dict[str, Any] | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    stopped_early: bool = False
+    model_dir: str | None = None
+    rerun_of: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    schema: int = RECORD_SCHEMA
+
+    @property
+    def valid_names(self) -> list[str]:
+        """The validation files, by name relative to the dataset root."""
+        return list(self.split.get("valid", []))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunRecord:
+        """Read any version's JSON: unknown top-level fields go to ``details``."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        extra = {k: v for k, v in data.items() if k not in known}
+        values["details"] = {**(values.get("details") or {}), **extra}
+        data_fields = {f.name for f in fields(DataRef)}
+        values["dataset"] = DataRef(**{k: v for k, v in (data.get("dataset") or {}).items()
+                                       if k in data_fields})
+        values.setdefault("schema", 0)
+        for name in ("split", "settings", "versions", "metrics", "timings"):
+            values[name] = values.get(name) or {}
+        return cls(**values)
 
 
 def runs_dir() -> Path:
@@ -35,80 +103,76 @@ def new_run_id(kind: str) -> str:
     return f"{stamp}-{kind}-{uuid.uuid4().hex[:6]}"
 
 
-def save_record(record: dict[str, Any]) -> Path:
-    """Write a run record (it must have ``id``); returns its path."""
-    return atomic_write_json(runs_dir() / f"{record['id']}.json", record)
+def _now() -> str:
+    """A record's time stamp: UTC, to the second."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def record_training(dataset: Dataset, result, *, model_dir: Path | None = None,
-                    page: str | None = None) -> dict[str, Any]:
+def save_record(record: RunRecord) -> RunRecord:
+    """Write a run record atomically and return it as it reads back (JSON-normalised)."""
+    path = atomic_write_json(runs_dir() / f"{record.id}.json", record.to_dict())
+    return RunRecord.from_dict(read_json(path))
+
+
+def record_training(dataset: Dataset, result, *, page: str | None = None,
+                    rerun_of: str | None = None) -> RunRecord:
     """Record a finished training run (the model folder, when saved, is added later).
 
     The settings are the ones the run used (``result.config``, with ``regions`` decided),
-    so a re-run repeats it even if a default changes.
+    so a re-run repeats it even if a default changes.  The record's id goes into the
+    result's ``meta``, so the saved ``model.json`` names its run.
     """
-    config = result.config
     from cvlib.evaluation.metrics import summary
 
-    record = {
-        "id": new_run_id("train"),
-        "kind": "train",
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "page": page,
-        "dataset": {"root": str(dataset.root), "fingerprint": result.meta["data_fingerprint"],
-                    "n_images": len(dataset), "classes": dataset.classes,
-                    "multi_label": dataset.multi_label},
-        "split": result.meta["split"],
-        "seed": config.seed,
-        "settings": config.to_dict(),
-        "versions": result.meta["versions"],
-        "metrics": summary(result.metrics),
-        "estimate": result.meta.get("estimate"),
-        "timings": result.timings,
-        "stopped_early": result.stopped_early,
-        "model_dir": str(model_dir) if model_dir else None,
-    }
-    save_record(record)
-    result.meta["run_id"] = record["id"]
-    return record
+    config = result.config
+    record = RunRecord(
+        id=new_run_id("train"), kind="train", created=_now(), page=page,
+        dataset=DataRef(root=str(dataset.root), fingerprint=result.meta["data_fingerprint"],
+                        n_images=len(dataset), classes=list(dataset.classes),
+                        multi_label=dataset.multi_label),
+        split=result.meta["split"], seed=config.seed, settings=config.to_dict(),
+        versions=result.meta["versions"], metrics=summary(result.metrics),
+        estimate=result.meta.get("estimate"), timings=result.timings,
+        stopped_early=result.stopped_early, rerun_of=rerun_of)
+    result.meta["run_id"] = record.id
+    return save_record(record)
 
 
 def attach_model(run_id: str, model_dir: Path) -> None:
-    """Note in a run's record where its model was saved."""
-    path = runs_dir() / f"{run_id}.json"
+    """Note in a run's record where its model was saved (no record, nothing to note)."""
+    path = runs_dir() / f"{Path(run_id).name}.json"
     if path.is_file():
-        record = read_json(path)
-        record["model_dir"] = str(model_dir)
+        record = RunRecord.from_dict(read_json(path))
+        record.model_dir = str(model_dir)
         save_record(record)
 
 
-def list_runs(kind: str | None = None) -> list[dict[str, Any]]:
+def list_runs(kind: str | None = None) -> list[RunRecord]:
     """All readable records, newest first (damaged files are skipped, not fatal)."""
     remove_orphan_temp_files(runs_dir())
     records = []
     for path in sorted(runs_dir().glob("*.json"), reverse=True) if runs_dir().is_dir() else []:
         try:
-            record = read_json(path)
-        except (json.JSONDecodeError, UnicodeDecodeError, OSError):
+            data = read_json(path)
+            record = RunRecord.from_dict(data) if isinstance(data, dict) else None
+        except (json.JSONDecodeError, UnicodeDecodeError, OSError, TypeError, KeyError):
             continue
-        if isinstance(record, dict) and (kind is None or record.get("kind") == kind):
+        if record is not None and (kind is None or record.kind == kind):
             records.append(record)
     return records
 
 
-def record_run(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
-    """Record a sweep, an export or any other run that is not a single training.
+def record_run(kind: str, details: dict[str, Any], **known: Any) -> RunRecord:
+    """Record a run that is not a single training (an export, for instance).
 
-    ``fields`` holds what explains the run (settings, metrics, model folder, dataset...);
-    ``id``, ``kind`` and ``created`` are added here.
+    ``details`` holds what explains this kind of run; ``known`` may set any
+    :class:`RunRecord` field (``model_dir``, ``settings``...).
     """
-    record = {"id": new_run_id(kind), "kind": kind,
-              "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **fields}
-    save_record(record)
-    return record
+    return save_record(RunRecord(id=new_run_id(kind), kind=kind, created=_now(),
+                                 details=details, **known))
 
 
-def load_run(run_id: str) -> dict[str, Any]:
+def load_run(run_id: str) -> RunRecord:
     """One run record by id.
 
     Raises :class:`~cvlib.errors.StudioError` when there is no such record.
@@ -118,23 +182,20 @@ def load_run(run_id: str) -> dict[str, Any]:
     path = runs_dir() / f"{Path(run_id).name}.json"
     if not path.is_file():
         raise StudioError(f"no run {run_id!r} in {runs_dir()}")
-    return read_json(path)
+    return RunRecord.from_dict(read_json(path))
 
 
-def compare_runs(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
+def compare_runs(a: RunRecord, b: RunRecord) -> list[dict[str, Any]]:
     """Two records side by side: one row per setting, metric and data fact, with ``same``.
 
     Rows come in the order a person reads them: the data first, then settings, then the
     results (timings last, as they always differ).
     """
-    rows = [_row("data", "dataset", a.get("dataset", {}).get("root"),
-                 b.get("dataset", {}).get("root")),
-            _row("data", "fingerprint", a.get("dataset", {}).get("fingerprint"),
-                 b.get("dataset", {}).get("fingerprint")),
-            _row("data", "validation images", len(a.get("split", {}).get("valid", [])),
-                 len(b.get("split", {}).get("valid", [])))]
+    rows = [_row("data", "dataset", a.dataset.root, b.dataset.root),
+            _row("data", "fingerprint", a.dataset.fingerprint, b.dataset.fingerprint),
+            _row("data", "validation images", len(a.valid_names), len(b.valid_names))]
     for section in ("settings", "metrics", "timings"):
-        left, right = a.get(section) or {}, b.get(section) or {}
+        left, right = getattr(a, section), getattr(b, section)
         rows.extend(_row(section, name, left.get(name), right.get(name))
                     for name in [*left, *(k for k in right if k not in left)])
     return rows
@@ -147,7 +208,7 @@ def _row(section: str, name: str, left: Any, right: Any) -> dict[str, Any]:
     return {"section": section, "name": name, "a": left, "b": right, "same": same}
 
 
-def dataset_of(record: dict[str, Any]) -> Dataset:
+def dataset_of(record: RunRecord) -> Dataset:
     """The run's data, refusing data that changed since (fingerprints differ).
 
     Raises :class:`~cvlib.errors.DatasetError` naming what to do about it.
@@ -155,11 +216,10 @@ def dataset_of(record: dict[str, Any]) -> Dataset:
     from cvlib.data.dataset import fingerprint, load_dataset
     from cvlib.errors import DatasetError
 
-    info = record.get("dataset") or {}
-    dataset = load_dataset(info.get("root", ""))
-    if fingerprint(dataset) != info.get("fingerprint"):
+    dataset = load_dataset(record.dataset.root)
+    if fingerprint(dataset) != record.dataset.fingerprint:
         raise DatasetError(
-            f"the data in {info.get('root')} changed since run {record['id']} (images added, "
+            f"the data in {record.dataset.root} changed since run {record.id} (images added, "
             "removed, relabelled or edited), so that run cannot be repeated exactly; "
             "train again to start a new history")
     return dataset
@@ -177,68 +237,8 @@ def valid_indices(dataset: Dataset, names: list[str]) -> list[int]:
     return sorted(index[name] for name in names)
 
 
-def rerun(record: dict[str, Any], *, progress=None, page: str | None = "rerun"):
-    """Repeat a training run exactly: same data (fingerprint checked), same validation
-    files, same seed and settings; returns ``(result, new_record)``.
-
-    Quick training is deterministic, so the metrics come out identical; compare them with
-    :func:`same_metrics`.
-    """
-    from cvlib.training.config import TrainConfig
-    from cvlib.training.train import train
-
-    dataset = dataset_of(record)
-    config = TrainConfig.from_record(record["settings"])
-    result = train(dataset, config, progress=progress,
-                   valid_idx=valid_indices(dataset, record["split"]["valid"]))
-    new = record_training(dataset, result, page=page)
-    new["rerun_of"] = record["id"]
-    save_record(new)
-    return result, new
-
-
-def same_metrics(a: dict[str, Any], b: dict[str, Any], places: int = 6) -> bool:
+def same_metrics(a: RunRecord, b: RunRecord, places: int = 6) -> bool:
     """Whether two records' headline metrics agree (to ``places`` decimals)."""
-    left, right = a.get("metrics") or {}, b.get("metrics") or {}
-    return left.keys() == right.keys() and all(
-        round(float(left[k]), places) == round(float(right[k]), places) for k in left)
-
-
-@dataclass
-class Predictions:
-    """A run's model on its validation images: what the errors page draws and sorts."""
-
-    probs: Any
-    targets: Any
-    paths: list[Path]
-    classes: list[str]
-    multi_label: bool
-
-
-def validation_predictions(record: dict[str, Any]) -> Predictions:
-    """The run's validation probabilities: from its saved model when there is one, else by
-    re-running it exactly (seconds for quick training, thanks to the feature cache).
-
-    A model whose final head was fitted on all photos has seen its validation photos, so
-    its validation predictions come from the re-run, whose head has not."""
-    import numpy as np
-
-    dataset = dataset_of(record)
-    idx = valid_indices(dataset, record["split"]["valid"])
-    paths = [dataset.items[i].path for i in idx]
-    model_dir = record.get("model_dir")
-    saw_valid = record["split"].get("final_fit") == "all photos"
-    if model_dir and Path(model_dir).is_dir() and not saw_valid:
-        from cvlib.models.inference import Predictor, evaluate_model
-
-        predictor = Predictor.load(model_dir)
-        _, probs = evaluate_model(predictor, paths, [dataset.items[i].labels for i in idx])
-    else:
-        from cvlib.training.config import TrainConfig
-        from cvlib.training.train import train
-
-        config = TrainConfig.from_record(record["settings"])
-        probs = train(dataset, config, valid_idx=idx).valid_probs
-
-    return Predictions(np.asarray(probs), dataset.targets(idx), paths,
-                       list(dataset.classes), dataset.multi_label)
+    return a.metrics.keys() == b.metrics.keys() and all(
+        round(float(a.metrics[k]), places) == round(float(b.metrics[k]), places)
+        for k in a.metrics)

@@ -187,7 +187,7 @@ def cells(grid: Grid) -> list[Cell]:
     """Every cell of the grid, datasets outermost and repeats innermost."""
     names = list(grid.axes)
     combos = [dict(zip(names, values, strict=True)) for values in _product(grid.axes)]
-    out = []
+    out: list[Cell] = []
     for dataset in grid.datasets:
         for combo in combos:
             for repeat in range(grid.repeats):
@@ -264,7 +264,7 @@ class SweepPlan:
 
     def pending(self, store: SweepStore) -> list[PlannedCell]:
         """The first cell of each distinct run not stored yet."""
-        first = {}
+        first: dict[str, PlannedCell] = {}
         for p in self.planned:
             first.setdefault(p.key, p)
         return [p for key, p in first.items() if store.get(key) is None]
@@ -328,7 +328,7 @@ def _prefetch_features(plan: SweepPlan, pending: list[PlannedCell], progress: Pr
     """Fill the feature cache for every backbone / size that the pending runs need."""
     from cvlib.training.features import FeatureSpec, extract_features
 
-    needed = {}
+    needed: dict[tuple[str, FeatureSpec], TrainConfig] = {}
     for p in pending:
         spec = FeatureSpec.of(p.config, plan.datasets[p.cell.dataset].multi_label)
         needed.setdefault((p.cell.dataset, spec), p.config)
@@ -384,7 +384,8 @@ def collect(plan: SweepPlan, store: SweepStore) -> list[dict[str, Any]]:
 
     ``shared`` names the first cell whose run answers this one, when that is another cell.
     """
-    rows, first = [], {}
+    rows: list[dict[str, Any]] = []
+    first: dict[str, int] = {}
     for p in plan.planned:
         first.setdefault(p.key, p.cell.index)
         record = store.get(p.key) or {}

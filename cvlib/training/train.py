@@ -34,6 +34,7 @@ from cvlib.errors import BadImageError, DatasetError
 from cvlib.evaluation.estimate import Estimate, cross_validated_accuracy, from_counts
 from cvlib.evaluation.metrics import evaluate, summary
 from cvlib.models import region_pool
+from cvlib.models.card import ModelCard
 from cvlib.models.checkpoint import (
     ViewAverage,
     make_meta,
@@ -64,15 +65,21 @@ class TrainResult:
     valid_targets: np.ndarray
     valid_paths: list[Path]
     train_paths: list[Path]
+    estimate: Estimate
+    """The accuracy to expect on new photos, with its interval."""
     head: nn.Linear | None = None
     fine_tuned: nn.Module | None = None
     timings: dict[str, float] = field(default_factory=dict)
     stopped_early: bool = False
-    estimate: Estimate | None = None
     test_metrics: dict[str, Any] | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
     """One record per epoch (epoch 0 is the quick head): training and validation loss and
     accuracy, as the live chart drew them."""
+
+    @property
+    def card(self) -> ModelCard:
+        """What ``model.json`` will say about this model, as attributes."""
+        return ModelCard.from_dict(self.meta)
 
     @cached_property
     def network(self) -> nn.Module:
@@ -232,8 +239,8 @@ def train(dataset: Dataset, config: TrainConfig | None = None, *,
     )
     progress.update(stage="done")
     return TrainResult(config, meta, valid_probs, y_valid, [paths[i] for i in valid_idx],
-                       [paths[i] for i in train_idx], head=head, fine_tuned=fine_tuned,
-                       timings=timings, stopped_early=stopped, estimate=estimate,
+                       [paths[i] for i in train_idx], estimate, head=head,
+                       fine_tuned=fine_tuned, timings=timings, stopped_early=stopped,
                        test_metrics=test, history=progress.snapshot()["history"])
 
 
