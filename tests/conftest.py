@@ -1,4 +1,9 @@
-"""Shared fixtures: where the real photos are, and a scratch studio home per test session."""
+"""Shared fixtures: a model trained on the sample data, where the real photos are, and a scratch
+studio home per test session.
+
+Every test of behaviour runs on the repository's own ``sample_data/`` (see ``tests/samples.py``),
+so a fresh clone runs it; only tests of accuracy on real photos use ``../shared/data``.
+"""
 
 from __future__ import annotations
 
@@ -54,8 +59,28 @@ def studio_home_for_tests(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 
 @pytest.fixture(scope="session")
+def sample_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real quick-trained EfficientNet-Lite0 (128 px) on ``sample_data/fridge4``, saved and
+    exported to ONNX: for every test that needs *a* trained model.
+
+    Session-scoped: training (seconds, features cached) and export happen once, every test
+    reads the folder. Fitted on all 120 photos, it names every one of them right.
+    """
+    from cvlib.data.dataset import load_dataset
+    from cvlib.models.inference import export_onnx
+    from cvlib.training.train import train
+    from tests.samples import FRIDGE4, QUICK
+
+    folder = tmp_path_factory.mktemp("models") / "fridge4-lite0"
+    train(load_dataset(FRIDGE4), QUICK).save(folder)
+    export_onnx(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
 def trained_model_dir(groceries4: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real quick-trained EfficientNet-Lite0 (224 px) on groceries4, saved and exported.
+    """A real quick-trained EfficientNet-Lite0 (224 px) on groceries4, saved and exported:
+    only for tests of what such a model scores on real photos.
 
     Session-scoped: training and ONNX export happen once, every test reads the folder.
     """

@@ -1,7 +1,7 @@
 """The health check finds what hurts a model, on datasets built to contain each problem.
 
-The constructed datasets are small copies of real photos (groceries4) in a temporary folder;
-the shared data itself is only read.
+The constructed datasets are small copies of the sample photos (``sample_data/fridge4``) in a
+temporary folder; the sample data itself is only read.
 """
 
 from __future__ import annotations
@@ -16,45 +16,39 @@ from cvlib.data.dataset import load_dataset
 from cvlib.data.fixes import fixes_for
 from cvlib.data.health import check_health
 from cvlib.data.splits import split
-
-
-def copy_photos(groceries4: Path, dest: Path, per_class: int, classes=("juice", "milk")) -> Path:
-    """A small folder-per-class dataset of real photos."""
-    for name in classes:
-        (dest / name).mkdir(parents=True)
-        for photo in sorted((groceries4 / name).glob("*.jpg"))[:per_class]:
-            shutil.copy(photo, dest / name / photo.name)
-    return dest
+from tests.samples import FRIDGE4, class_folders
+from tests.samples import photos as sample_photos
 
 
 @pytest.fixture
-def photos(groceries4: Path, tmp_path: Path) -> Path:
-    return copy_photos(groceries4, tmp_path / "data", per_class=12)
+def photos(tmp_path: Path) -> Path:
+    """12 photos of cans and 12 of cartons, copied into a folder of their own."""
+    return class_folders(tmp_path / "data", {"can": 12, "carton": 12})
 
 
 def names_of(report, check: str) -> list[list[str]]:
     return [f.items for f in report.of(check)]
 
 
-def test_the_real_photos_have_no_copies_and_no_leakage(groceries4):
-    report = check_health(load_dataset(groceries4))
+def test_a_set_of_distinct_photos_has_no_copies_and_no_leakage():
+    report = check_health(load_dataset(FRIDGE4))
     assert not report.of("duplicate") and not report.of("leakage")
     assert not report.of("conflicting_labels") and not report.of("unreadable")
     assert not report.problems
 
 
 def test_copies_across_the_split_are_leakage_and_same_side_copies_are_duplicates(photos):
-    originals = sorted((photos / "juice").glob("*.jpg"))[:6]
+    originals = sorted((photos / "can").glob("*.jpg"))[:6]
     for n, photo in enumerate(originals):
         # exact copies for half, re-encoded smaller copies (near-duplicates) for the rest
-        target = photos / "juice" / f"copy{n}.jpg"
+        target = photos / "can" / f"copy{n}.jpg"
         if n % 2:
             Image.open(photo).resize((150, 150)).save(target, quality=70)
         else:
             shutil.copy(photo, target)
     dataset = load_dataset(photos)
     valid = {dataset.name_of(dataset.items[i].path) for i in split(dataset, 0.2, 42)[1]}
-    pairs = [{f"juice/{p.name}", f"juice/copy{n}.jpg"} for n, p in enumerate(originals)]
+    pairs = [{f"can/{p.name}", f"can/copy{n}.jpg"} for n, p in enumerate(originals)]
     straddling = [pair for pair in pairs if len(pair & valid) == 1]
     assert straddling, "precondition: some copy lands on the other side of the split"
 
@@ -69,34 +63,34 @@ def test_copies_across_the_split_are_leakage_and_same_side_copies_are_duplicates
 
 
 def test_a_relabelled_copy_is_flagged_as_conflicting_labels(photos):
-    photo = sorted((photos / "juice").glob("*.jpg"))[0]
-    shutil.copy(photo, photos / "milk" / "looks_like_milk.jpg")
+    photo = sorted((photos / "can").glob("*.jpg"))[0]
+    shutil.copy(photo, photos / "carton" / "looks_like_a_carton.jpg")
 
     report = check_health(load_dataset(photos))
 
     (finding,) = report.of("conflicting_labels")
-    assert set(finding.items) == {f"juice/{photo.name}", "milk/looks_like_milk.jpg"}
+    assert set(finding.items) == {f"can/{photo.name}", "carton/looks_like_a_carton.jpg"}
     assert "relabel" in finding.fixes and finding.severity == "problem"
 
 
-def test_unreadable_dark_blurry_tiny_and_small_class_images_are_reported(photos, groceries4):
-    (photos / "juice" / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
-    Image.new("RGB", (200, 200), (5, 5, 8)).save(photos / "milk" / "dark.jpg")
-    water = sorted((groceries4 / "water").glob("*.jpg"))
-    Image.open(water[0]).filter(ImageFilter.GaussianBlur(6)).save(photos / "milk" / "blur.jpg")
-    Image.open(water[1]).resize((40, 30)).save(photos / "milk" / "tiny.jpg")
-    Image.open(water[2]).resize((600, 100)).save(photos / "milk" / "wide.jpg")
-    (photos / "soda").mkdir()
-    for photo in sorted((groceries4 / "soda").glob("*.jpg"))[:3]:
-        shutil.copy(photo, photos / "soda" / photo.name)
+def test_unreadable_dark_blurry_tiny_and_small_class_images_are_reported(photos):
+    (photos / "can" / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    Image.new("RGB", (200, 200), (5, 5, 8)).save(photos / "carton" / "dark.jpg")
+    water = sample_photos("water_bottle")
+    Image.open(water[0]).filter(ImageFilter.GaussianBlur(6)).save(photos / "carton" / "blur.jpg")
+    Image.open(water[1]).resize((40, 30)).save(photos / "carton" / "tiny.jpg")
+    Image.open(water[2]).resize((600, 100)).save(photos / "carton" / "wide.jpg")
+    (photos / "milk_bottle").mkdir()
+    for photo in sample_photos("milk_bottle", 3):
+        shutil.copy(photo, photos / "milk_bottle" / photo.name)
 
     report = check_health(load_dataset(photos))
 
-    assert names_of(report, "unreadable") == [["juice/broken.jpg"]]
-    assert "milk/dark.jpg" in report.of("dark")[0].items
-    assert "milk/blur.jpg" in report.of("blurry")[0].items
-    assert report.of("tiny")[0].items == ["milk/tiny.jpg"]
-    assert report.of("aspect")[0].items == ["milk/wide.jpg"]
+    assert names_of(report, "unreadable") == [["can/broken.jpg"]]
+    assert "carton/dark.jpg" in report.of("dark")[0].items
+    assert "carton/blur.jpg" in report.of("blurry")[0].items
+    assert report.of("tiny")[0].items == ["carton/tiny.jpg"]
+    assert report.of("aspect")[0].items == ["carton/wide.jpg"]
     assert len(report.of("small_class")[0].items) == 3
     assert report.of("imbalance")
     assert report.findings[0].severity == "problem"  # most harmful first
@@ -107,13 +101,13 @@ def test_fixes_move_files_and_undo_puts_them_back(photos):
     store = fixes_for(dataset)
     first, second = (dataset.name_of(item.path) for item in dataset.items[:2])
 
-    store.relabel(first, "milk")
+    store.relabel(first, "carton")
     store.drop(second)
 
     reloaded = load_dataset(photos)
     labels = {reloaded.name_of(item.path): item.labels for item in reloaded.items}
-    moved = f"milk/{Path(first).name}"
-    assert labels[moved] == ("milk",) and first not in labels and second not in labels
+    moved = f"carton/{Path(first).name}"
+    assert labels[moved] == ("carton",) and first not in labels and second not in labels
     assert (photos.parent / "_removed" / photos.name / second).is_file()
     assert store.renamed() == {first: moved, second: None}
 

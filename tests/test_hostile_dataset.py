@@ -2,15 +2,14 @@
 hostile.  Each bad file is named with its reason, nothing else is lost, training still runs
 on what is readable, and the page shows messages instead of tracebacks.
 
-Real photos are copied into ``tmp_path`` from ``../shared/data``; every bad file and archive
-is generated here.
+Photos are copied into ``tmp_path`` from the repository's own ``sample_data/fridge4``; every
+bad file and archive is generated here.
 """
 
 from __future__ import annotations
 
 import io
 import re
-import shutil
 import stat
 import time
 import warnings
@@ -26,10 +25,9 @@ from cvlib.data.dataset import load_dataset, summarize
 from cvlib.runtime.progress import Progress
 from cvlib.storage.home import studio_home
 from tests.corpus import png_claiming
+from tests.samples import CLASSES, QUICK, REPO, class_folders, photos
 
-REPO = Path(__file__).resolve().parent.parent
-CLASSES = ["juice", "milk", "soda", "water"]
-PHOTOS_PER_CLASS = 6
+PHOTOS_PER_CLASS = 10
 
 
 def encode(img: Image.Image, fmt: str, **params) -> bytes:
@@ -39,9 +37,9 @@ def encode(img: Image.Image, fmt: str, **params) -> bytes:
     return buffer.getvalue()
 
 
-def truncated_jpeg(real_photo: Path) -> bytes:
-    """The first half of a real photo: the header is fine, the pixels stop midway."""
-    data = real_photo.read_bytes()
+def truncated_jpeg(photo: Path) -> bytes:
+    """The first half of a photo: the header is fine, the pixels stop midway."""
+    data = photo.read_bytes()
     return data[: len(data) // 2]
 
 
@@ -52,36 +50,32 @@ def animated_gif() -> bytes:
 
 
 BAD_FILES = {
-    # relative name: (bytes maker taking a real photo, the reason the summary must give)
-    "juice/empty.jpg": (lambda photo: b"", "empty file (0 bytes)"),
-    "milk/shopping-list.png": (lambda photo: b"milk, juice, soda\n",
-                               "not an image (unrecognised format)"),
-    "soda/cut-off.jpg": (truncated_jpeg, "truncated or corrupt image data"),
-    "water/bomb.png": (lambda photo: png_claiming(12_000, 12_000),
-                       "too large: 12000x12000 pixels, limit 40 MP"),
+    # relative name: (bytes maker taking a good photo, the reason the summary must give)
+    "can/empty.jpg": (lambda photo: b"", "empty file (0 bytes)"),
+    "carton/shopping-list.png": (lambda photo: b"milk, cans, cartons\n",
+                                 "not an image (unrecognised format)"),
+    "milk_bottle/cut-off.jpg": (truncated_jpeg, "truncated or corrupt image data"),
+    "water_bottle/bomb.png": (lambda photo: png_claiming(12_000, 12_000),
+                              "too large: 12000x12000 pixels, limit 40 MP"),
 }
 
 ODD_BUT_GOOD_FILES = {
-    "juice/cmyk.jpg": lambda: encode(Image.new("CMYK", (64, 64), (0, 200, 200, 0)), "JPEG"),
-    "milk/sixteen-bit.png": lambda: encode(
+    "can/cmyk.jpg": lambda: encode(Image.new("CMYK", (64, 64), (0, 200, 200, 0)), "JPEG"),
+    "carton/sixteen-bit.png": lambda: encode(
         Image.fromarray(np.full((64, 64), 40_000, np.uint16)), "PNG"),
-    "soda/animated.gif": animated_gif,
-    "water/transparent.png": lambda: encode(Image.new("RGBA", (64, 64), (0, 90, 200, 128)),
-                                            "PNG"),
+    "milk_bottle/animated.gif": animated_gif,
+    "water_bottle/transparent.png": lambda: encode(
+        Image.new("RGBA", (64, 64), (0, 90, 200, 128)), "PNG"),
 }
 
 
 @pytest.fixture
-def messy_folder(groceries4: Path, tmp_path: Path) -> Path:
-    """Real photos per class plus, in every class, one bad file and one odd-but-good one."""
-    root = tmp_path / "messy"
-    for name in CLASSES:
-        (root / name).mkdir(parents=True)
-        for photo in sorted((groceries4 / name).glob("*.jpg"))[:PHOTOS_PER_CLASS]:
-            shutil.copy(photo, root / name / photo.name)
-    real_photo = sorted((groceries4 / "soda").glob("*.jpg"))[-1]
+def messy_folder(tmp_path: Path) -> Path:
+    """Photos per class plus, in every class, one bad file and one odd-but-good one."""
+    root = class_folders(tmp_path / "messy", dict.fromkeys(CLASSES, PHOTOS_PER_CLASS))
+    good_photo = photos("milk_bottle")[-1]
     for relative, (make, _) in BAD_FILES.items():
-        (root / relative).write_bytes(make(real_photo))
+        (root / relative).write_bytes(make(good_photo))
     for relative, make in ODD_BUT_GOOD_FILES.items():
         (root / relative).write_bytes(make())
     return root
@@ -100,13 +94,11 @@ def test_the_summary_names_every_bad_file_with_its_reason_and_keeps_the_rest(mes
 
 @pytest.mark.slow
 def test_training_skips_unreadable_images_names_them_and_still_learns(messy_folder):
-    from cvlib.training.config import TrainConfig
     from cvlib.training.train import train
 
     dataset = load_dataset(messy_folder)
     progress = Progress()
-    config = TrainConfig(mode="quick", architecture="efficientnet_lite0", image_size=224)
-    result = train(dataset, config, progress=progress)
+    result = train(dataset, QUICK, progress=progress)
 
     used = {p.relative_to(messy_folder).as_posix()
             for p in [*result.train_paths, *result.valid_paths]}
@@ -151,17 +143,17 @@ def symlink(name: str, target: str) -> tuple[zipfile.ZipInfo, bytes]:
     return info, target.encode()
 
 
-def hostile_upload(groceries4: Path) -> bytes:
-    """Real photos in class folders, with every trick a zip can play mixed in."""
-    photos = [(f"groceries/{name}/{p.name}", p.read_bytes()) for name in ("milk", "water")
-              for p in sorted((groceries4 / name).glob("*.jpg"))[:4]]
-    first_name, first_bytes = photos[0]
+def hostile_upload() -> bytes:
+    """Photos in class folders, with every trick a zip can play mixed in."""
+    good = [(f"fridge/{name}/{p.name}", p.read_bytes()) for name in ("milk_bottle", "can")
+            for p in photos(name, 4)]
+    first_name, first_bytes = good[0]
     return make_zip(
-        *photos,
+        *good,
         ("../../escape.jpg", first_bytes),
         ("/etc/cvlib-absolute.jpg", first_bytes),
-        symlink("groceries/milk/link.jpg", "/etc/passwd"),
-        ("groceries/milk/nested.zip", make_zip(("inner.jpg", first_bytes))),
+        symlink("fridge/milk_bottle/link.jpg", "/etc/passwd"),
+        ("fridge/milk_bottle/nested.zip", make_zip(("inner.jpg", first_bytes))),
         (first_name, b"a second copy with the same name"),
     )
 
@@ -186,15 +178,14 @@ def page_text(app: AppTest) -> str:
     return "\n".join(str(part.value) for part in parts)
 
 
-def test_a_hostile_zip_upload_shows_each_refusal_and_the_page_keeps_working(
-        groceries4, tmp_path):
-    app = upload_zip(open_page_01(), hostile_upload(groceries4), "../../../.bashrc.zip")
+def test_a_hostile_zip_upload_shows_each_refusal_and_the_page_keeps_working(tmp_path):
+    app = upload_zip(open_page_01(), hostile_upload(), "../../../.bashrc.zip")
     assert not app.exception, app.exception
     text = page_text(app)
     assert "../../escape.jpg: path escapes the archive ('..')" in text
     assert "/etc/cvlib-absolute.jpg: absolute path not allowed" in text
-    assert "groceries/milk/link.jpg: symbolic link not extracted" in text
-    assert "groceries/milk/nested.zip: nested archive not extracted" in text
+    assert "fridge/milk_bottle/link.jpg: symbolic link not extracted" in text
+    assert "fridge/milk_bottle/nested.zip: nested archive not extracted" in text
     assert "duplicate name (first copy kept)" in text
     assert [m.value for m in app.metric if m.label == "Images"] == ["8"]
     assert not (tmp_path.parent / "escape.jpg").exists()
@@ -219,8 +210,7 @@ def test_a_file_that_is_not_a_zip_is_refused_with_a_message():
 
 
 def test_a_dataset_with_one_class_is_explained_before_training():
-    photos = sorted((REPO / "sample_data" / "fridge4" / "milk_bottle").glob("*.jpg"))[:3]
-    only_milk = make_zip(*[(f"milk/{p.name}", p.read_bytes()) for p in photos])
+    only_milk = make_zip(*[(f"milk/{p.name}", p.read_bytes()) for p in photos("milk_bottle", 3)])
     app = upload_zip(open_page_01(), only_milk, "milk.zip")
     assert not app.exception, app.exception
     (error,) = app.error
@@ -229,10 +219,10 @@ def test_a_dataset_with_one_class_is_explained_before_training():
     assert "at least two classes" in error.value
 
 
-def test_a_class_too_small_to_split_is_explained_when_training_starts(groceries4):
-    photos = {name: sorted((groceries4 / name).glob("*.jpg")) for name in ("milk", "water")}
-    lopsided = make_zip(*[(f"milk/{p.name}", p.read_bytes()) for p in photos["milk"][:3]],
-                        (f"water/{photos['water'][0].name}", photos["water"][0].read_bytes()))
+def test_a_class_too_small_to_split_is_explained_when_training_starts():
+    water = photos("water_bottle", 1)[0]
+    lopsided = make_zip(*[(f"milk/{p.name}", p.read_bytes()) for p in photos("milk_bottle", 3)],
+                        (f"water/{water.name}", water.read_bytes()))
     app = upload_zip(open_page_01(), lopsided, "lopsided.zip")
     assert "Class 'water' has only 1 images" in page_text(app)
     app.button(key="p01-train").click().run()
