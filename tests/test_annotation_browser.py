@@ -1,12 +1,12 @@
 """Labelling from the keyboard in a real browser (page 10), and page 02 opening cleanly.
 
 Driven in Debian's Chromium through Playwright (skips without it), on a Streamlit server
-with a fresh studio home; the images are copies of real photos from ../shared/data.
+with a fresh studio home. Labelling works on copies of the repository's sample photos; page 02's
+figures are measured on the real multi-label photos of ../shared/data.
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,10 +14,10 @@ import pytest
 from cvlib.data.dataset import load_dataset
 from cvlib.data.labels_csv import read_labels_csv
 from tests.browser import launch_chromium, page_exceptions, streamlit_server, wait_for_app
+from tests.samples import CLASSES, flat_folder
 
 pytestmark = [pytest.mark.browser]
 TIMEOUT_MS = 90_000
-CLASSES = ["juice", "milk", "soda", "water"]
 
 
 def open_page(browser, url: str, path: str):
@@ -49,14 +49,10 @@ def progress_line(page) -> str:
     return page.locator("[data-testid='stProgress']").first.inner_text()
 
 
-def test_labelling_with_number_keys_skip_undo_arrows_and_exclude(groceries4: Path, tmp_path: Path):
+def test_labelling_with_number_keys_skip_undo_arrows_and_exclude(tmp_path: Path):
     from playwright.sync_api import sync_playwright
 
-    folder = tmp_path / "shelf"
-    folder.mkdir()
-    for label in CLASSES:
-        for source in sorted((groceries4 / label).glob("*.jpg"))[:2]:
-            shutil.copy(source, folder / source.name)
+    folder = flat_folder(tmp_path / "shelf", 2)
     home = tmp_path / "home"
     home.mkdir()
     with streamlit_server(home) as url, sync_playwright() as playwright:
@@ -72,9 +68,9 @@ def test_labelling_with_number_keys_skip_undo_arrows_and_exclude(groceries4: Pat
         classes.fill(", ".join(CLASSES))
         classes.press("Enter")
         wait_for_app(page, TIMEOUT_MS)
-        page.get_by_role("button", name="1 · juice").wait_for(timeout=TIMEOUT_MS)
+        page.get_by_role("button", name="1 · can").wait_for(timeout=TIMEOUT_MS)
 
-        # juice, juice, milk, milk: number keys label and move on to the next image.
+        # can, can, carton, carton: number keys label and move on to the next image.
         for number in ("1", "1", "2", "2"):
             key(page, number)
         assert progress_line(page).startswith("4 of 8 images labelled")
@@ -91,7 +87,8 @@ def test_labelling_with_number_keys_skip_undo_arrows_and_exclude(groceries4: Pat
         assert not page_exceptions(page)
 
     items, _ = read_labels_csv(folder / "labels.csv")
-    assert [item.labels[0] for item in items] == ["juice", "juice", "milk", "milk", "water"]
+    assert [item.labels[0] for item in items] == ["can", "can", "carton", "carton",
+                                                  "water_bottle"]
     assert len(load_dataset(folder)) == 5
 
 

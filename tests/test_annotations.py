@@ -1,7 +1,6 @@
 """The annotation store: labels on disk after every change, undo, resume, import, export.
 
-Each test labels copies of real photos (from ../shared/data) or of the repository's sample
-images in a temporary folder.
+Each test labels copies of the repository's own sample images in a temporary folder.
 """
 
 from __future__ import annotations
@@ -29,18 +28,25 @@ from cvlib.data.annotations import (
 from cvlib.data.dataset import load_dataset
 from cvlib.data.labels_csv import read_labels_csv
 from cvlib.errors import DatasetError
+from tests.samples import FRIDGE4, FRIDGE_MULTILABEL, REPO, flat_folder
+from tests.samples import photos as class_photos
 
-REPO = Path(__file__).resolve().parent.parent
+SHELVES = sorted((FRIDGE_MULTILABEL / "images").glob("*.jpg"))
+"""The 60 images of the sample multi-label set, without their labels."""
+
+
+def shelf_folder(folder: Path, images: list[Path]) -> Path:
+    """A folder holding copies of ``images`` and nothing else: photos nobody has labelled."""
+    folder.mkdir()
+    for source in images:
+        shutil.copy(source, folder / source.name)
+    return folder
 
 
 @pytest.fixture
-def photos(shared_data: Path, tmp_path: Path) -> Path:
-    """A folder of 12 unlabelled real photos (copies of the multi-label set's images)."""
-    folder = tmp_path / "shelf"
-    folder.mkdir()
-    for source in sorted((shared_data / "groceries4-multilabel" / "images").glob("*.jpg"))[:12]:
-        shutil.copy(source, folder / source.name)
-    return folder
+def photos(tmp_path: Path) -> Path:
+    """A folder of 12 unlabelled photos (copies of the multi-label set's images)."""
+    return shelf_folder(tmp_path / "shelf", SHELVES[:12])
 
 
 def csv_labels(folder: Path) -> dict[str, tuple[str, ...]]:
@@ -116,11 +122,10 @@ def test_a_new_class_can_be_added_on_the_fly_but_not_one_the_csv_would_split():
             clean_class_name(bad)
 
 
-def test_import_from_a_labels_csv_matches_images_by_name_as_one_undo_step(
-        photos: Path, shared_data: Path):
+def test_import_from_a_labels_csv_matches_images_by_name_as_one_undo_step(photos: Path):
     store = AnnotationStore.open(photos)
-    assert store.import_labels(shared_data / "groceries4-multilabel") == 12
-    truth = load_dataset(shared_data / "groceries4-multilabel")
+    assert store.import_labels(FRIDGE_MULTILABEL) == 12
+    truth = load_dataset(FRIDGE_MULTILABEL)
     expected = {item.path.name: item.labels for item in truth.items
                 if (photos / item.path.name).exists()}
     assert csv_labels(photos) == expected
@@ -129,17 +134,12 @@ def test_import_from_a_labels_csv_matches_images_by_name_as_one_undo_step(
     assert csv_labels(photos) == {}
 
 
-def test_import_from_class_folders_and_export_back_to_class_folders(
-        groceries4: Path, tmp_path: Path):
-    folder = tmp_path / "mixed"
-    folder.mkdir()
-    originals = {}
-    for label in ("milk", "water"):
-        for source in sorted((groceries4 / label).glob("*.jpg"))[:3]:
-            shutil.copy(source, folder / source.name)
-            originals[source.name] = (label,)
+def test_import_from_class_folders_and_export_back_to_class_folders(tmp_path: Path):
+    folder = flat_folder(tmp_path / "mixed", 3, ["milk_bottle", "water_bottle"])
+    originals = {source.name: (label,) for label in ("milk_bottle", "water_bottle")
+                 for source in class_photos(label, 3)}
     store = AnnotationStore.open(folder)
-    assert store.import_labels(groceries4) == 6
+    assert store.import_labels(FRIDGE4) == 6
     assert csv_labels(folder) == originals
     copies, links = tmp_path / "copies", tmp_path / "links"
     assert store.export_class_folders(copies) == 6
@@ -148,8 +148,8 @@ def test_import_from_class_folders_and_export_back_to_class_folders(
         dataset = load_dataset(exported)
         assert dataset.kind == "folder"
         assert {item.path.name: item.labels for item in dataset.items} == originals
-    assert all((links / "milk" / name).is_symlink()
-               for name, (label,) in originals.items() if label == "milk")
+    assert all((links / "milk_bottle" / name).is_symlink()
+               for name, (label,) in originals.items() if label == "milk_bottle")
 
 
 def test_export_csv_and_refusals(photos: Path, tmp_path: Path):
@@ -181,11 +181,10 @@ def test_a_damaged_state_file_loses_only_the_extras_not_the_labels(photos: Path)
     assert "juice" in again.classes
 
 
-def test_an_uploaded_zip_is_unpacked_once_into_the_studio_home(shared_data: Path):
+def test_an_uploaded_zip_is_unpacked_once_into_the_studio_home():
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        for source in sorted((shared_data / "groceries4-multilabel" / "images")
-                             .glob("*.jpg"))[:3]:
+        for source in SHELVES[:3]:
             archive.write(source, f"batch/{source.name}")
         archive.writestr("../evil.jpg", b"x")
     folder = unpack_upload(buffer.getvalue())
@@ -209,12 +208,9 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def test_a_kill_minus_nine_mid_way_loses_no_label_that_was_given(shared_data: Path,
-                                                                  tmp_path: Path):
-    folder = tmp_path / "many"
-    folder.mkdir()
-    for source in sorted((shared_data / "groceries4-multilabel" / "images").glob("*.jpg")):
-        shutil.copy(source, folder / source.name)
+def test_a_kill_minus_nine_mid_way_loses_no_label_that_was_given(tmp_path: Path):
+    # 180 images, so the child is still labelling when the 40th confirmation arrives
+    folder = shelf_folder(tmp_path / "many", [*SHELVES, *sorted(FRIDGE4.glob("*/*.jpg"))])
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(folder)], cwd=REPO, env=env,
                              stdout=subprocess.PIPE, text=True)
@@ -240,12 +236,7 @@ def test_a_kill_minus_nine_mid_way_loses_no_label_that_was_given(shared_data: Pa
 @pytest.fixture
 def sample_photos(tmp_path: Path) -> Path:
     """Eight unlabelled images from the repository's own sample data, in one flat folder."""
-    folder = tmp_path / "practice"
-    folder.mkdir()
-    for cls in sorted(p for p in (REPO / "sample_data" / "fridge4").iterdir() if p.is_dir()):
-        for source in sorted(cls.glob("*.jpg"))[:2]:
-            shutil.copy(source, folder / source.name)
-    return folder
+    return flat_folder(tmp_path / "practice", 2)
 
 
 def test_an_excluded_image_is_never_trained_on_nor_offered_again(sample_photos: Path):

@@ -10,9 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cvlib.data.labels_csv import read_labels_csv
-
-REPO = Path(__file__).resolve().parent.parent
-CLASSES = ["juice", "milk", "soda", "water"]
+from tests.samples import CLASSES, REPO, flat_folder
 
 
 def open_page() -> AppTest:
@@ -37,14 +35,9 @@ def progress_text(app: AppTest) -> str:
 
 
 @pytest.fixture
-def folder(groceries4: Path, tmp_path: Path) -> Path:
-    """Eight unlabelled real photos, two of each grocery class."""
-    target = tmp_path / "to-label"
-    target.mkdir()
-    for label in CLASSES:
-        for source in sorted((groceries4 / label).glob("*.jpg"))[:2]:
-            shutil.copy(source, target / source.name)
-    return target
+def folder(tmp_path: Path) -> Path:
+    """Eight unlabelled sample photos, two of each class."""
+    return flat_folder(tmp_path / "to-label", 2)
 
 
 def test_five_labels_given_with_the_buttons_are_there_after_a_reload(folder: Path):
@@ -62,7 +55,7 @@ def test_five_labels_given_with_the_buttons_are_there_after_a_reload(folder: Pat
     assert progress_text(reloaded).startswith("5 of 8 images labelled")
     assert "image 6" in progress_text(reloaded), "resumes at the first image still to do"
     items, _ = read_labels_csv(folder / "labels.csv")
-    assert [item.labels[0] for item in items] == ["juice", "milk", "soda", "water", "juice"]
+    assert [item.labels[0] for item in items] == [*CLASSES, "can"]
     grid = [c.value for c in reloaded.caption if ": " in c.value and ".jpg" in c.value]
     assert len(grid) == 5, "the review grid lists the five labelled images"
 
@@ -84,24 +77,25 @@ def test_skip_undo_and_a_class_added_on_the_fly(folder: Path):
 
 
 def test_a_saved_model_suggests_labels_and_one_key_accepts_them(
-        folder: Path, trained_model_dir: Path):
+        folder: Path, sample_model_dir: Path):
+    """The model was fitted on these very photos, so its suggestion is the true class."""
     models = Path(os.environ["CVLIB_HOME"]) / "models"
-    shutil.copytree(trained_model_dir, models / "groceries-helper", dirs_exist_ok=True)
+    shutil.copytree(sample_model_dir, models / "fridge-helper", dirs_exist_ok=True)
     app = open_folder(folder)
     app.text_input(key="p10:new-class").input(", ".join(CLASSES))
     next(b for b in app.button if "Add" in b.label).click().run()
-    app.selectbox(key="p10:model").set_value(str(models / "groceries-helper")).run()
+    app.selectbox(key="p10:model").set_value(str(models / "fridge-helper")).run()
     assert not app.warning, "a model of the annotation's own classes is not flagged"
     assert not app.exception, app.exception
     suggestion = next(m.value for m in app.markdown if m.value.startswith("**Model suggests"))
-    first = sorted(folder.glob("*.jpg"))[0].name  # juice0xxx.jpg sorts first
-    assert suggestion == "**Model suggests:** juice", (first, suggestion)
+    first = sorted(folder.glob("*.jpg"))[0].name  # can_001.jpg sorts first
+    assert suggestion == "**Model suggests:** can", (first, suggestion)
     accept = app.button(key="p10:accept")
     assert accept.proto.shortcut.lower() == "a"
     accept.click().run()
     assert progress_text(app).startswith("1 of 8 images labelled")
     items, _ = read_labels_csv(folder / "labels.csv")
-    assert [(item.path.name, item.labels) for item in items] == [(first, ("juice",))]
+    assert [(item.path.name, item.labels) for item in items] == [(first, ("can",))]
 
 
 def digests(paths) -> set[str]:
@@ -159,21 +153,23 @@ def test_an_excluded_image_leaves_the_csv_and_the_tutorial_file_round_trips(tmp_
 
 
 def test_a_model_trained_on_other_classes_is_flagged_and_accept_adds_no_class(
-        trained_model_dir: Path):
+        folder: Path, sample_model_dir: Path):
+    """The annotation's classes share none with the model's, so whatever it suggests for
+    the first photo is a class the annotation does not have."""
     models = Path(os.environ["CVLIB_HOME"]) / "models"
-    shutil.copytree(trained_model_dir, models / "groceries-helper", dirs_exist_ok=True)
-    app = open_page()  # the practice photos: bottle, can, carton, jar
-    app.text_input(key="p10:new-class").input("bottle, can, carton, jar")
+    shutil.copytree(sample_model_dir, models / "fridge-helper", dirs_exist_ok=True)
+    app = open_folder(folder)  # photos labelled in the learner's own words
+    app.text_input(key="p10:new-class").input("bottle, box, jar, tin")
     next(b for b in app.button if "Add" in b.label).click().run()
     picker = app.selectbox(key="p10:model")
-    assert picker.format_func(str(models / "groceries-helper")).endswith(
-        "(juice, milk, soda, water) · ⚠ other classes")
-    picker.set_value(str(models / "groceries-helper")).run()
-    assert any("was trained on juice, milk, soda, water" in w.value for w in app.warning)
+    assert picker.format_func(str(models / "fridge-helper")).endswith(
+        f"({', '.join(CLASSES)}) · ⚠ other classes")
+    picker.set_value(str(models / "fridge-helper")).run()
+    assert any(f"was trained on {', '.join(CLASSES)}" in w.value for w in app.warning)
     accept = app.button(key="p10:accept")
     assert accept.disabled
     assert any("is not a class of this annotation" in c.value for c in app.caption)
     assert [b.label for b in app.button if b.key.startswith("p10:class-")] == [
-        "1 · bottle", "2 · can", "3 · carton", "4 · jar"]
+        "1 · bottle", "2 · box", "3 · jar", "4 · tin"]
     app.button(key="p10:add-model-classes").click().run()
     assert not app.button(key="p10:accept").disabled, "the user added the classes"
