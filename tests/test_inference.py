@@ -12,13 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cvlib.data.dataset import load_dataset
 from cvlib.data.images import load_image
 from cvlib.models.inference import Predictor, parity
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.samples import CLASSES, FRIDGE4, REPO, class_folders
 
 
 def run_cli(*args: str) -> dict:
@@ -29,40 +29,50 @@ def run_cli(*args: str) -> dict:
     return json.loads(done.stdout)
 
 
-def test_onnx_agrees_with_pytorch_on_every_groceries_photo(trained_model_dir, groceries4):
-    images = [load_image(p) for p, _ in load_dataset(groceries4).items]
-    report = parity(trained_model_dir, images)
+@pytest.fixture(scope="module")
+def images() -> tuple[list, np.ndarray]:
+    """Every photo of ``sample_data/fridge4``, decoded, and their class indices."""
+    dataset = load_dataset(FRIDGE4)
+    return [load_image(p) for p, _ in dataset.items], dataset.targets()
+
+
+def test_onnx_agrees_with_pytorch_on_every_sample_photo(sample_model_dir, images):
+    report = parity(sample_model_dir, images[0])
     print(f"ONNX vs PyTorch on {report.n} photos: label agreement "
           f"{report.label_agreement:.1%}, largest probability difference "
           f"{report.max_abs_prob_diff:.2e}")
-    assert report.n == 160
+    assert report.n == 120
     assert report.label_agreement == 1.0
     assert report.max_abs_prob_diff < 1e-4
 
 
-def test_onnx_model_reads_its_preprocessing_from_model_json(trained_model_dir):
-    predictor = Predictor.load(trained_model_dir, "onnx")
-    meta = json.loads((trained_model_dir / "model.json").read_text())
+def test_the_sample_model_names_every_photo_it_was_fitted_on(sample_model_dir, images):
+    """What the serving, stream and page tests rely on when they expect the true class of a
+    sample photo: the session's model saw every one of them (``fit_on_all``)."""
+    photos, targets = images
+    probs = Predictor.load(sample_model_dir, "onnx").predict_proba(photos)
+    assert (probs.argmax(1) == targets).all()
+    assert probs.max(1).min() > 0.5
+
+
+def test_onnx_model_reads_its_preprocessing_from_model_json(sample_model_dir):
+    predictor = Predictor.load(sample_model_dir, "onnx")
+    meta = json.loads((sample_model_dir / "model.json").read_text())
     assert predictor.engine == "onnx"
     assert predictor.preprocessing.to_dict() == meta["preprocessing"]
     assert predictor.classes == meta["classes"]
 
 
 @pytest.fixture()
-def model_copy(trained_model_dir, tmp_path) -> Path:
+def model_copy(sample_model_dir, tmp_path) -> Path:
     """A private copy, so re-exporting does not touch the session's shared model."""
-    return Path(shutil.copytree(trained_model_dir, tmp_path / "model"))
+    return Path(shutil.copytree(sample_model_dir, tmp_path / "model"))
 
 
 @pytest.fixture()
-def few_photos(groceries4, tmp_path) -> Path:
+def few_photos(tmp_path) -> Path:
     """Two photos per class in a scratch folder (outside the repository)."""
-    root = tmp_path / "few"
-    for cls in ("juice", "milk", "soda", "water"):
-        (root / cls).mkdir(parents=True)
-        for photo in sorted((groceries4 / cls).glob("*.jpg"))[:2]:
-            shutil.copy(photo, root / cls / photo.name)
-    return root
+    return class_folders(tmp_path / "few", dict.fromkeys(CLASSES, 2))
 
 
 def test_cli_export_writes_onnx_and_checks_parity(model_copy, few_photos):
@@ -74,15 +84,15 @@ def test_cli_export_writes_onnx_and_checks_parity(model_copy, few_photos):
                                 "max_abs_prob_diff": pytest.approx(0, abs=1e-4)}
 
 
-def test_cli_predict_with_onnx_names_the_products(trained_model_dir, few_photos):
+def test_cli_predict_with_onnx_names_the_products(sample_model_dir, few_photos):
     photos = sorted(few_photos.glob("*/*.jpg"))
-    report = run_cli("predict", "--model", str(trained_model_dir), "--engine", "onnx",
+    report = run_cli("predict", "--model", str(sample_model_dir), "--engine", "onnx",
                      *map(str, photos))
     assert report["engine"] == "onnx"
     predicted = [p["labels"][0] for p in report["predictions"]]
     truth = [Path(p["image"]).parent.name for p in report["predictions"]]
-    assert sum(a == b for a, b in zip(predicted, truth, strict=True)) >= 7
-    torch_probs = Predictor.load(trained_model_dir, "torch").predict_proba(
+    assert predicted == truth, "photos the model was fitted on"
+    torch_probs = Predictor.load(sample_model_dir, "torch").predict_proba(
         [load_image(p) for p in photos])
     for row, prediction in zip(torch_probs, report["predictions"], strict=True):
         top = prediction["top"][0]

@@ -22,6 +22,7 @@ import pytest
 from bench.load_endpoint import free_port, request_bodies, run_load
 from cvlib.azure.service_test import post_json
 from cvlib.serving.server import LocalEndpoint, start_local_endpoint
+from tests.samples import CLASSES, photos
 
 N_REQUESTS = 2000
 CLIENTS = 8
@@ -31,18 +32,17 @@ MIN_ANSWERED = 100
 
 
 @pytest.fixture(scope="module")
-def endpoint(trained_model_dir: Path) -> Iterator[LocalEndpoint]:
+def endpoint(sample_model_dir: Path) -> Iterator[LocalEndpoint]:
     """One inference server (one worker, as ``python -m cvlib serve`` starts it)."""
-    server = start_local_endpoint(trained_model_dir, port=free_port(), log=lambda _: None)
+    server = start_local_endpoint(sample_model_dir, port=free_port(), log=lambda _: None)
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="module")
-def bodies(groceries4: Path) -> list[bytes]:
-    """Eight real photos, two per class, one per request."""
-    return request_bodies([p for c in ("juice", "milk", "soda", "water")
-                           for p in sorted((groceries4 / c).glob("*.jpg"))[:2]])
+def bodies() -> list[bytes]:
+    """Eight sample photos, two per class, one per request."""
+    return request_bodies([p for c in CLASSES for p in photos(c, 2)])
 
 
 @pytest.mark.slow

@@ -20,8 +20,8 @@ from PIL import Image
 
 from cvlib.azure.service_test import check_service, post_json
 from cvlib.serving.server import LocalEndpoint, start_local_endpoint
-
-CLASSES = ("juice", "milk", "soda", "water")
+from tests.samples import CLASSES
+from tests.samples import photos as class_photos
 
 
 def free_port() -> int:
@@ -37,18 +37,18 @@ def b64(data: bytes) -> str:
 
 
 @pytest.fixture(scope="module")
-def endpoint(trained_model_dir: Path) -> Iterator[LocalEndpoint]:
+def endpoint(sample_model_dir: Path) -> Iterator[LocalEndpoint]:
     """One server for the module, stopped afterwards."""
-    server = start_local_endpoint(trained_model_dir, port=free_port(), log=lambda _: None)
+    server = start_local_endpoint(sample_model_dir, port=free_port(), log=lambda _: None)
     yield server
     server.stop()
     assert not server.running()
 
 
 @pytest.fixture(scope="module")
-def photos(groceries4: Path) -> list[tuple[Path, str]]:
-    """Two real photos per class with their true label."""
-    return [(p, c) for c in CLASSES for p in sorted((groceries4 / c).glob("*.jpg"))[:2]]
+def photos() -> list[tuple[Path, str]]:
+    """Two sample photos per class with their true label (the model was fitted on them)."""
+    return [(p, c) for c in CLASSES for p in class_photos(c, 2)]
 
 
 def test_it_listens_on_loopback_only(endpoint):
@@ -56,7 +56,7 @@ def test_it_listens_on_loopback_only(endpoint):
     assert endpoint.running()
 
 
-def test_the_seed_request_format_predicts_real_photos_right(endpoint, photos):
+def test_the_seed_request_format_predicts_the_photos_right(endpoint, photos):
     reply = post_json(endpoint.scoring_uri, {"data": [b64(p.read_bytes()) for p, _ in photos]})
     assert reply.status == 200
     assert [a["label"] for a in reply.body["predictions"]] == [c for _, c in photos]
@@ -94,12 +94,12 @@ def test_an_oversized_request_is_refused_from_its_length_before_it_is_read(endpo
     connection.close()
 
 
-def test_the_service_agrees_with_the_app_and_reports_latency(endpoint, trained_model_dir,
+def test_the_service_agrees_with_the_app_and_reports_latency(endpoint, sample_model_dir,
                                                              photos):
     from cvlib.data.images import load_image
     from cvlib.models.inference import Predictor
 
-    predictor = Predictor.load(trained_model_dir, engine="torch")
+    predictor = Predictor.load(sample_model_dir, engine="torch")
     probs = predictor.predict_proba([load_image(p) for p, _ in photos])
     in_app = [predictor.classes[i] for i in probs.argmax(axis=1)]
     report = check_service(endpoint.scoring_uri, [p for p, _ in photos], in_app, n_requests=20)

@@ -1,7 +1,7 @@
 """Page 00 scores snapshots and uploads with real models and explains them with Grad-CAM.
 
 The ImageNet model must recognise scikit-image's photos (Chelsea the cat, a cup of
-espresso); a model trained by the studio must recognise a real groceries photo.  The live
+espresso); a model trained by the studio must recognise a photo of its own classes.  The live
 stream itself is tested in a real browser (tests/test_webrtc_browser.py).
 """
 
@@ -20,6 +20,7 @@ from skimage import data as skdata
 from streamlit.testing.v1 import AppTest
 
 from cvlib.data.captures import list_captures
+from tests.samples import photos
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE = "pages/00_Live_scoring.py"
@@ -100,25 +101,25 @@ def test_uploaded_espresso_on_pytorch_engine_is_espresso():
 
 
 @pytest.fixture()
-def saved_model(trained_model_dir: Path, studio_home_for_tests: Path) -> Iterator[Path]:
+def saved_model(sample_model_dir: Path, studio_home_for_tests: Path) -> Iterator[Path]:
     """The trained model saved under the studio home (as page 01 saves), for one test."""
-    saved = Path(shutil.copytree(trained_model_dir,
-                                 studio_home_for_tests / "models" / "groceries4-lite0"))
+    saved = Path(shutil.copytree(sample_model_dir,
+                                 studio_home_for_tests / "models" / "fridge4-lite0"))
     yield saved
     shutil.rmtree(saved)
 
 
-def test_a_saved_model_scores_a_groceries_photo(saved_model, groceries4):
+def test_a_saved_model_scores_a_photo_of_its_classes(saved_model):
     app = open_page()
     labels = app.selectbox(key="p00:model").options
-    assert "Saved · groceries4-lite0" in labels
-    app.selectbox(key="p00:model").set_value("Saved · groceries4-lite0").run()
-    photo = sorted((groceries4 / "milk").glob("*.jpg"))[0]
+    assert "Saved · fridge4-lite0" in labels
+    app.selectbox(key="p00:model").set_value("Saved · fridge4-lite0").run()
+    photo = photos("milk_bottle")[0]  # one the model was fitted on
     app.file_uploader(key="p00:upload").set_value((photo.name, photo.read_bytes(),
                                                    "image/jpeg"))
     app.run()
     assert_no_error(app)
-    assert top_label(app, "upload") == "milk"
+    assert top_label(app, "upload") == "milk_bottle"
 
 
 def _png(pixels: np.ndarray) -> bytes:

@@ -15,8 +15,8 @@ import pytest
 from PIL import Image
 
 from cvlib.serving.scoring.handler import Limits, ScoringModel, find_model_dir, handle_request
-
-CLASSES = ("juice", "milk", "soda", "water")
+from tests.samples import CLASSES
+from tests.samples import photos as class_photos
 
 
 def b64(data: bytes) -> str:
@@ -37,18 +37,18 @@ def request(*images: str, **extra) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def model(trained_model_dir: Path) -> ScoringModel:
+def model(sample_model_dir: Path) -> ScoringModel:
     """The trained model as the scoring service loads it (ONNX + JSON)."""
-    return ScoringModel.load(trained_model_dir)
+    return ScoringModel.load(sample_model_dir)
 
 
 @pytest.fixture(scope="module")
-def photos(groceries4: Path) -> dict[str, list[Path]]:
-    """Three real photos per class."""
-    return {c: sorted((groceries4 / c).glob("*.jpg"))[:3] for c in CLASSES}
+def photos() -> dict[str, list[Path]]:
+    """Three sample photos per class (the model was fitted on them: it knows the answers)."""
+    return {c: class_photos(c, 3) for c in CLASSES}
 
 
-def test_real_photos_get_their_label_and_probability(model, photos):
+def test_photos_get_their_label_and_probability(model, photos):
     paths = [p for c in CLASSES for p in photos[c]]
     status, answer = handle_request(model, request(*(b64(p.read_bytes()) for p in paths)))
     assert status == 200
@@ -58,20 +58,20 @@ def test_real_photos_get_their_label_and_probability(model, photos):
 
 
 def test_top_k_is_returned_on_request_most_probable_first(model, photos):
-    status, answer = handle_request(model, request(b64(photos["soda"][0].read_bytes()),
-                                                   top_k=3))
+    status, answer = handle_request(model, request(
+        b64(photos["water_bottle"][0].read_bytes()), top_k=3))
     assert status == 200
     top = answer["predictions"][0]["top_k"]
-    assert top[0]["label"] == "soda" and len(top) == 3
+    assert top[0]["label"] == "water_bottle" and len(top) == 3
     assert top[0]["probability"] >= top[1]["probability"] >= top[2]["probability"]
 
 
 def test_an_unreadable_image_gets_an_error_entry_and_the_others_are_answered(model, photos):
-    body = request(b64(photos["milk"][0].read_bytes()), b64(b"not an image"), "@@@")
+    body = request(b64(photos["carton"][0].read_bytes()), b64(b"not an image"), "@@@")
     status, answer = handle_request(model, body)
     assert status == 200
     first, second, third = answer["predictions"]
-    assert first["label"] == "milk"
+    assert first["label"] == "carton"
     assert second["error"].startswith("image 2:")
     assert third["error"] == "image 3: not valid base64"
 
@@ -104,7 +104,7 @@ def test_limits_come_from_the_deployment_environment():
     assert limits.max_request_bytes == Limits().max_request_bytes
 
 
-def test_azure_mounts_the_model_folder_one_level_down(trained_model_dir, tmp_path):
-    (tmp_path / "cvlib-model").symlink_to(trained_model_dir)
+def test_azure_mounts_the_model_folder_one_level_down(sample_model_dir, tmp_path):
+    (tmp_path / "cvlib-model").symlink_to(sample_model_dir)
     assert find_model_dir(tmp_path) == tmp_path / "cvlib-model"
-    assert find_model_dir(trained_model_dir) == trained_model_dir
+    assert find_model_dir(sample_model_dir) == sample_model_dir

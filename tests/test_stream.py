@@ -1,7 +1,7 @@
 """The live scorer keeps up with a camera by scoring only the newest frame, never a queue.
 
-Frames are real groceries photos on a 640x480 canvas, scored by a real quick-trained model
-on ONNX Runtime, exactly as the WebRTC callback of page 00 feeds them.
+Frames are sample photos on a 640x480 canvas, scored by a real quick-trained model on ONNX
+Runtime, exactly as the WebRTC callback of page 00 feeds them.
 """
 
 from __future__ import annotations
@@ -20,13 +20,14 @@ from cvlib.serving.stream import (
     ice_servers_from_env,
     is_secure_context,
 )
+from tests.samples import photos
 
 
 @pytest.fixture(scope="module")
-def predictor(trained_model_dir: Path):
+def predictor(sample_model_dir: Path):
     from cvlib.models.inference import Predictor
 
-    return Predictor.load(trained_model_dir, "onnx")
+    return Predictor.load(sample_model_dir, "onnx")
 
 
 @pytest.fixture()
@@ -42,6 +43,7 @@ def make_scorer(predictor) -> Iterator:
     for scorer in made:
         scorer.close()
 
+
 def frame_of(photo: Path) -> np.ndarray:
     """A webcam-sized frame showing one product photo in the middle."""
     canvas = Image.new("RGB", (640, 480), (120, 120, 120))
@@ -50,10 +52,10 @@ def frame_of(photo: Path) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def frames(groceries4: Path) -> dict[str, np.ndarray]:
-    """One frame per class, from a photo the model classifies correctly."""
-    return {cls: frame_of(sorted((groceries4 / cls).glob("*.jpg"))[1])
-            for cls in ("juice", "milk")}
+def frames() -> dict[str, np.ndarray]:
+    """A frame of a can and one of a carton, from photos the model classifies correctly
+    even framed (it was fitted on them)."""
+    return {cls: frame_of(photos(cls)[1]) for cls in ("can", "carton")}
 
 
 def wait_until(condition, timeout: float = 60) -> None:
@@ -73,14 +75,14 @@ def wait_until_idle(scorer: LatestFrameScorer) -> None:
 def test_a_burst_of_frames_is_skipped_not_queued_and_the_newest_is_scored(make_scorer, frames):
     scorer = make_scorer()
     for _ in range(40):
-        scorer.submit(frames["milk"])
-    scorer.submit(frames["juice"])
+        scorer.submit(frames["carton"])
+    scorer.submit(frames["can"])
     wait_until_idle(scorer)
     stats = scorer.stats()
     assert stats.received == 41
     assert stats.processed < 10, "frames that arrived while busy were skipped"
     assert stats.processed + stats.dropped == 41
-    assert scorer.latest().label == "juice", "the last frame offered is the one scored last"
+    assert scorer.latest().label == "can", "the last frame offered is the one scored last"
 
 
 def test_a_paced_stream_reports_frame_rate_latency_and_delay(make_scorer, frames):
@@ -88,21 +90,21 @@ def test_a_paced_stream_reports_frame_rate_latency_and_delay(make_scorer, frames
     start = time.monotonic()
     for i in range(45):
         time.sleep(max(0.0, start + i / 15 - time.monotonic()))
-        out = scorer.annotate(frames["milk"])
-        assert out.shape == frames["milk"].shape and out.dtype == np.uint8
+        out = scorer.annotate(frames["carton"])
+        assert out.shape == frames["carton"].shape and out.dtype == np.uint8
     wait_until_idle(scorer)
     stats = scorer.stats()
     assert stats.processed >= 3
     result = scorer.latest()
     assert stats.processed_fps > 0 and stats.latency_ms > 0
     assert stats.delay_ms >= 1000 * (result.finished - result.received), "the label lags"
-    assert result.label == "milk" and 0.5 < result.probability <= 1
-    assert [c for c, _ in result.top][:1] == ["milk"] and len(result.top) == 4
+    assert result.label == "carton" and 0.5 < result.probability <= 1
+    assert [c for c, _ in result.top][:1] == ["carton"] and len(result.top) == 4
 
 
 def test_the_label_is_drawn_on_a_copy_of_the_frame(make_scorer, frames):
     scorer = make_scorer()
-    frame = frames["milk"].copy()
+    frame = frames["carton"].copy()
     original = frame.copy()
     waiting = scorer.annotate(frame)
     wait_until_idle(scorer)
@@ -115,10 +117,10 @@ def test_the_label_is_drawn_on_a_copy_of_the_frame(make_scorer, frames):
 
 
 def test_grad_cam_on_the_stream_is_refreshed_at_most_as_often_as_asked(
-        make_scorer, frames, trained_model_dir):
+        make_scorer, frames, predictor, sample_model_dir):
     from cvlib.models.explain import GradCam
 
-    cam = GradCam.load(trained_model_dir)
+    cam = GradCam.load(sample_model_dir)
     calls = []
 
     def explain(image, class_index):
@@ -127,39 +129,40 @@ def test_grad_cam_on_the_stream_is_refreshed_at_most_as_often_as_asked(
 
     scorer = make_scorer(explain=explain, explain_every_s=60)
     for _ in range(3):
-        scorer.submit(frames["juice"])
+        scorer.submit(frames["can"])
         wait_until_idle(scorer)
     assert len(calls) == 1, "one explanation per minute at most"
     heatmap = scorer.latest().heatmap
-    assert heatmap is not None and heatmap.shape == (224, 224)
-    shown = scorer.annotate(frames["juice"])
-    assert (shown[300:] != frames["juice"][300:]).any(), "the heatmap is blended in"
+    side = predictor.preprocessing.image_size
+    assert heatmap is not None and heatmap.shape == (side, side), "at the model's input size"
+    shown = scorer.annotate(frames["can"])
+    assert (shown[300:] != frames["can"][300:]).any(), "the heatmap is blended in"
 
 
 def test_switching_model_clears_old_results(make_scorer, predictor, frames,
-                                            trained_model_dir):
+                                            sample_model_dir):
     from cvlib.models.inference import Predictor
 
     scorer = make_scorer()
-    scorer.submit(frames["milk"])
+    scorer.submit(frames["carton"])
     wait_until_idle(scorer)
     scorer.use(predictor)
     assert scorer.latest() is not None, "the same model again changes nothing"
-    scorer.use(Predictor.load(trained_model_dir, "torch"))
+    scorer.use(Predictor.load(sample_model_dir, "torch"))
     assert scorer.latest() is None
-    scorer.submit(frames["milk"])
+    scorer.submit(frames["carton"])
     wait_until_idle(scorer)
-    assert scorer.latest().label == "milk"
+    assert scorer.latest().label == "carton"
 
 
 def test_the_worker_thread_ends_when_frames_stop_and_restarts_with_them(make_scorer, frames):
     scorer = make_scorer(idle_exit_s=0.2)
-    scorer.submit(frames["milk"])
+    scorer.submit(frames["carton"])
     wait_until_idle(scorer)
     wait_until(lambda: not scorer.running, timeout=5)
-    scorer.submit(frames["juice"])
+    scorer.submit(frames["can"])
     wait_until_idle(scorer)
-    assert scorer.latest().label == "juice"
+    assert scorer.latest().label == "can"
 
 
 def test_a_frame_that_cannot_be_scored_is_reported_and_the_stream_goes_on(make_scorer, frames):
@@ -167,10 +170,10 @@ def test_a_frame_that_cannot_be_scored_is_reported_and_the_stream_goes_on(make_s
     scorer.submit(np.zeros((480, 640, 3), dtype=np.float64))
     wait_until(lambda: scorer.error is not None)
     assert isinstance(scorer.error, TypeError)
-    shown = scorer.annotate(frames["juice"])
-    assert shown.shape == frames["juice"].shape
+    shown = scorer.annotate(frames["can"])
+    assert shown.shape == frames["can"].shape
     wait_until(lambda: scorer.latest() is not None)
-    assert scorer.error is None and scorer.latest().label == "juice"
+    assert scorer.error is None and scorer.latest().label == "can"
 
 
 def test_no_ice_servers_unless_configured():
