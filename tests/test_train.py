@@ -1,8 +1,12 @@
-"""Training on real photos: both modes, one API, honest validation, reproducible runs."""
+"""Training: both modes, one API, honest validation, reproducible runs.
+
+The behaviour is tested on the repository's ``sample_data/fridge4`` (Lite0 at 128 px, seconds);
+what quick mode scores on real photos is read from the session's groceries4 model.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
 
 import numpy as np
 import pytest
@@ -17,13 +21,14 @@ from cvlib.models.inference import Predictor
 from cvlib.runtime.progress import Progress
 from cvlib.training.config import TrainConfig
 from cvlib.training.train import train
+from tests.samples import CLASSES, FRIDGE4, QUICK
 
-LITE0 = {"architecture": "efficientnet_lite0", "image_size": 224}
+LITE0 = {"architecture": QUICK.architecture, "image_size": QUICK.image_size}
 
 
 @pytest.fixture(scope="module")
-def dataset(groceries4: Path):
-    return load_dataset(groceries4)
+def dataset():
+    return load_dataset(FRIDGE4)
 
 
 @pytest.fixture(scope="module")
@@ -32,12 +37,22 @@ def quick_result(dataset):
     return train(dataset, TrainConfig(mode="quick", fit_on_all=False, **LITE0))
 
 
-def test_quick_mode_learns_the_real_photos(quick_result, dataset):
-    assert quick_result.metrics["accuracy"] >= 0.8
-    assert quick_result.metrics["n"] == 32
-    assert quick_result.meta["classes"] == ["juice", "milk", "soda", "water"]
+def test_quick_mode_learns_from_its_training_photos_and_validates_on_the_others(
+        quick_result, dataset):
+    """Measured: 22 of the 24 validation photos (0.92); guessing would get a quarter."""
+    assert quick_result.metrics["accuracy"] >= 0.75
+    assert quick_result.metrics["n"] == 24
+    assert quick_result.meta["classes"] == CLASSES
     assert len(quick_result.valid_paths) + len(quick_result.train_paths) == len(dataset)
     assert not set(quick_result.valid_paths) & set(quick_result.train_paths)
+
+
+def test_quick_mode_learns_the_real_photos(trained_model_dir):
+    """The session's quick Lite0 (224 px) on groceries4: its validation accuracy."""
+    meta = json.loads((trained_model_dir / "model.json").read_text())
+    assert meta["metrics"]["accuracy"] >= 0.8
+    assert meta["metrics"]["n"] == 32
+    assert meta["classes"] == ["juice", "milk", "soda", "water"]
 
 
 def test_validation_uses_the_seeded_stratified_split(quick_result, dataset):
@@ -114,7 +129,7 @@ def test_model_folder_is_safetensors_plus_json(quick_result, tmp_path):
     network, meta = load_network(folder)
     assert network.get_classifier().out_features == 4
     assert meta["architecture"] == "efficientnet_lite0"
-    assert meta["preprocessing"]["image_size"] == 224
+    assert meta["preprocessing"]["image_size"] == 128
     assert meta["data_fingerprint"] and meta["versions"]["torch"]
     assert meta["metrics"]["accuracy"] == quick_result.metrics["accuracy"]
 
@@ -126,30 +141,36 @@ def test_a_second_run_reuses_the_feature_cache_and_repeats_the_numbers(quick_res
     np.testing.assert_allclose(again.valid_probs, quick_result.valid_probs, atol=1e-5)
 
 
-def test_full_mode_starts_from_the_quick_head_and_never_ends_below_it(dataset):
-    small = dataset.subset([i for i in range(len(dataset)) if i % 4 == 0])
+@pytest.fixture(scope="module")
+def half(dataset):
+    """Every other photo (15 a class): fine-tuning stays cheap, the quick head still learns."""
+    return dataset.subset(range(0, len(dataset), 2))
+
+
+def test_full_mode_starts_from_the_quick_head_and_never_ends_below_it(half):
     config = TrainConfig(mode="full", epochs=1, batch_size=16, **LITE0)
-    quick = train(small, TrainConfig(mode="quick", **LITE0))
+    quick = train(half, TrainConfig(mode="quick", **LITE0))
     progress = Progress()
-    full = train(small, config, progress=progress)
+    full = train(half, config, progress=progress)
     assert full.metrics["loss"] <= quick.metrics["loss"] + 1e-6
     stages = [r["stage"] for r in progress.snapshot()["history"]]
     assert stages == ["linear probe", "fine-tune"]
     assert full.meta["training"]["mode"] == "full"
 
 
-def test_stop_keeps_the_best_weights_so_far(dataset):
-    small = dataset.subset([i for i in range(len(dataset)) if i % 4 == 0])
+def test_stop_keeps_the_best_weights_so_far(half, quick_result):
+    """``quick_result`` has cached the features, so the quick head is fitted without a
+    batch to stop at; Stop then lands before the first fine-tuning batch."""
     progress = Progress()
     progress.cancel()  # stop before the first fine-tuning batch
-    result = train(small, TrainConfig(mode="full", epochs=3, **LITE0), progress=progress)
+    result = train(half, TrainConfig(mode="full", epochs=3, **LITE0), progress=progress)
     assert result.stopped_early
-    assert result.metrics["accuracy"] > 0.5  # the quick head, kept
+    assert result.metrics["accuracy"] > 0.5  # the quick head, kept (measured: 9 of 12)
 
 
 def test_a_single_class_is_explained_not_crashed_on(dataset):
-    juice_only = dataset.subset([i for i, item in enumerate(dataset.items)
-                                 if item.labels == ("juice",)])
-    juice_only.classes = ["juice"]
+    can_only = dataset.subset([i for i, item in enumerate(dataset.items)
+                               if item.labels == ("can",)])
+    can_only.classes = ["can"]
     with pytest.raises(DatasetError, match="at least two classes"):
-        train(juice_only, TrainConfig(mode="quick", **LITE0))
+        train(can_only, TrainConfig(mode="quick", **LITE0))
