@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
@@ -94,21 +95,40 @@ def test_the_suggested_rate_is_applied_with_one_click():
     assert at.markdown[-1].value == "lr=0.00033 mode=full size=128"
 
 
-def test_quick_training_on_real_photos_shows_validation_results(groceries4):
+def quick_training(folder: Path | None, size: int) -> AppTest:
+    """Page 01 after quick training Lite0 at ``size`` px on ``folder`` (the sample data if
+    None), with its validation results shown."""
     at = open_page(PAGE)
-    at.radio(key="tutorial:single-source").set_value("A folder on this machine").run()
-    at.text_input(key="tutorial:single-folder").set_value(str(groceries4)).run()
+    if folder is not None:
+        at.radio(key="tutorial:single-source").set_value("A folder on this machine").run()
+        at.text_input(key="tutorial:single-folder").set_value(str(folder)).run()
     at.radio(key="p01:mode").set_value("quick").run()
-    at.select_slider(key="p01:size").set_value(224).run()
+    at.select_slider(key="p01:size").set_value(size).run()
     at.selectbox(key="p01:arch").set_value("efficientnet_lite0").run()
     at.button(key="p01-train").click().run()
     run_until(at, lambda a: "Validation accuracy" in metric_values(a))
     assert not at.exception
-    metrics = metric_values(at)
-    assert float(metrics["Validation accuracy"].rstrip("%")) >= 80
-    assert metrics["Validation images"] == "32"
+    return at
+
+
+def validation_accuracy(at: AppTest) -> float:
+    """The validation accuracy card, in percent."""
+    return float(metric_values(at)["Validation accuracy"].rstrip("%"))
+
+
+def test_quick_training_shows_validation_results():
+    """On the sample data (measured: 22 of 24 validation photos, 91.7 %)."""
+    at = quick_training(None, 128)
+    assert validation_accuracy(at) >= 75
+    assert metric_values(at)["Validation images"] == "24"
     assert any("Confusion matrix" in md.value for md in at.markdown)
     assert {t["type"] for t in chart(at, "curves-train-p01")["data"]} == {"bar"}
+
+
+def test_quick_training_on_real_photos_reaches_80_percent(groceries4):
+    at = quick_training(groceries4, 224)
+    assert validation_accuracy(at) >= 80
+    assert metric_values(at)["Validation images"] == "32"
 
 
 def test_an_unknown_folder_gives_a_message_not_a_crash(tmp_path):

@@ -9,20 +9,19 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cvlib.data.dataset import load_dataset
-from cvlib.training.config import TrainConfig
 from cvlib.training.runs import RunRecord, attach_model, load_run
 from cvlib.training.workflow import train_and_record
+from tests.samples import FRIDGE4, QUICK, REPO
 
-REPO = Path(__file__).resolve().parent.parent
 PAGE = "pages/13_Errors_and_history.py"
 
 
 @pytest.fixture(scope="module")
-def recorded_run(groceries4: Path, trained_model_dir: Path) -> RunRecord:
-    """A recorded quick run on groceries4 whose model is saved (Grad-CAM needs one)."""
-    config = TrainConfig(mode="quick", architecture="efficientnet_lite0", image_size=224)
-    result = train_and_record(load_dataset(groceries4), config, surface="test")
-    attach_model(result.meta["run_id"], trained_model_dir)
+def recorded_run(sample_model_dir: Path) -> RunRecord:
+    """A recorded quick run on the sample data whose model is saved (Grad-CAM needs one):
+    the run that made ``sample_model_dir``, repeated (cached features: seconds)."""
+    result = train_and_record(load_dataset(FRIDGE4), QUICK, surface="test")
+    attach_model(result.meta["run_id"], sample_model_dir)
     return load_run(result.meta["run_id"])
 
 

@@ -11,7 +11,6 @@ import pytest
 
 from cvlib.data.dataset import load_dataset
 from cvlib.errors import DatasetError, StudioError
-from cvlib.training.config import TrainConfig
 from cvlib.training.runs import (
     DataRef,
     RunRecord,
@@ -29,14 +28,13 @@ from cvlib.training.workflow import (
     train_and_record,
     validation_predictions,
 )
-
-CONFIG = TrainConfig(mode="quick", architecture="efficientnet_lite0", image_size=224)
+from tests.samples import CLASSES, FRIDGE4, QUICK
 
 
 @pytest.fixture(scope="module")
-def trained(groceries4: Path):
-    """One quick training on groceries4 through the studio's workflow (cached features)."""
-    return train_and_record(load_dataset(groceries4), CONFIG, surface="test")
+def trained():
+    """One quick training on the sample data through the studio's workflow (cached features)."""
+    return train_and_record(load_dataset(FRIDGE4), QUICK, surface="test")
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +46,8 @@ def test_a_training_record_holds_what_is_needed_to_repeat_it(recorded):
     assert recorded in list_runs("train")
     assert recorded.page == "test" and recorded.schema == 1
     assert recorded.seed == 42 and recorded.settings["architecture"] == "efficientnet_lite0"
-    assert len(recorded.valid_names) == 32
-    assert recorded.dataset.classes == ["juice", "milk", "soda", "water"]
+    assert len(recorded.valid_names) == 24
+    assert recorded.dataset.classes == CLASSES
     with pytest.raises(StudioError):
         load_run("no-such-run")
 
@@ -77,11 +75,12 @@ def test_comparing_two_settings_shows_what_differs(recorded):
     assert rows["fingerprint"]["same"] and rows["architecture"]["same"]
 
 
-def test_changed_data_refuses_an_exact_rerun(recorded, groceries4, tmp_path):
-    copy = tmp_path / "g4"
-    shutil.copytree(groceries4, copy)
-    moved = copy / "milk" / Path(recorded.valid_names[0]).name
-    shutil.move(copy / recorded.valid_names[0], moved)
+def test_changed_data_refuses_an_exact_rerun(recorded, tmp_path):
+    copy = tmp_path / "fridge4"
+    shutil.copytree(FRIDGE4, copy)
+    photo = Path(recorded.valid_names[0])
+    other_class = next(name for name in CLASSES if name != photo.parent.name)
+    shutil.move(copy / photo, copy / other_class / photo.name)  # relabelled
     changed = dataclasses.replace(
         recorded, dataset=dataclasses.replace(recorded.dataset, root=str(copy)))
     with pytest.raises(DatasetError, match="changed since"):
@@ -89,10 +88,10 @@ def test_changed_data_refuses_an_exact_rerun(recorded, groceries4, tmp_path):
 
 
 def test_validation_predictions_come_from_the_saved_model_when_there_is_one(
-        recorded, trained_model_dir):
-    with_model = dataclasses.replace(recorded, model_dir=str(trained_model_dir))
+        recorded, sample_model_dir):
+    with_model = dataclasses.replace(recorded, model_dir=str(sample_model_dir))
     predictions = validation_predictions(with_model)
-    assert predictions.probs.shape == (32, 4) and len(predictions.paths) == 32
+    assert predictions.probs.shape == (24, 4) and len(predictions.paths) == 24
     accuracy = (predictions.probs.argmax(1) == predictions.targets).mean()
     assert accuracy == pytest.approx(recorded.metrics["accuracy"], abs=0.04)
 
