@@ -1,14 +1,13 @@
 """Local hyperparameter grids: parsing, deduplication, resuming, aggregation, CLI.
 
-The grid runs in quick mode on the real groceries4 photos with EfficientNet-Lite0 at 224 px,
-whose features the session's ``trained_model_dir`` fixture has already cached.
+The grid runs in quick mode on the sample data (``sample_data/fridge4``) with EfficientNet-Lite0
+at 128 px, whose features the session's ``sample_model_dir`` fixture has already cached.
 """
 
 from __future__ import annotations
 
 import json
 import statistics
-from pathlib import Path
 
 import pytest
 
@@ -25,54 +24,54 @@ from cvlib.training.sweep import (
     run_sweep,
     to_csv,
 )
+from tests.samples import FRIDGE4, QUICK
 
-LITE0 = {"architecture": "efficientnet_lite0", "image_size": 224, "mode": "quick"}
+LITE0 = {"architecture": QUICK.architecture, "image_size": QUICK.image_size, "mode": "quick"}
 
 
-def small_grid(groceries4: Path) -> Grid:
+def small_grid() -> Grid:
     """2 weight decays × 2 learning rates × 2 repeats = 8 cells; lr is moot in quick mode."""
     return Grid.from_dict({"grid": {"weight_decay": [1e-3, 10.0], "lr": [1e-4, 1e-3]},
-                           "fixed": LITE0, "repeats": 2}, [groceries4])
+                           "fixed": LITE0, "repeats": 2}, [FRIDGE4])
 
 
-def test_a_grid_file_reads_aliases_flat_settings_and_yaml_safely(tmp_path, groceries4):
+def test_a_grid_file_reads_aliases_flat_settings_and_yaml_safely(tmp_path):
     path = tmp_path / "grid.yaml"
     path.write_text("repeats: 3\nbackbone: efficientnet_lite0\naugmentation: [on, off]\n"
                     "grid:\n  learning_rate: [0.0001, 0.001]\n")
-    grid = load_grid(path, [groceries4])
+    grid = load_grid(path, [FRIDGE4])
     assert grid.axes == {"lr": [1e-4, 1e-3], "augment": [True, False]}
     assert grid.fixed == {"architecture": "efficientnet_lite0"}
     assert grid.repeats == 3 and grid.n_cells() == 12
     path.write_text("grid: !!python/object/apply:os.system ['echo hacked']\n")
     with pytest.raises(StudioError, match="cannot read the grid"):
-        load_grid(path, [groceries4])
+        load_grid(path, [FRIDGE4])
 
 
-def test_unknown_settings_and_bad_values_are_refused_with_the_valid_names(groceries4):
+def test_unknown_settings_and_bad_values_are_refused_with_the_valid_names():
     with pytest.raises(StudioError, match=r"known: .*weight_decay"):
-        Grid.from_dict({"grid": {"momentum": [0.9]}}, [groceries4])
+        Grid.from_dict({"grid": {"momentum": [0.9]}}, [FRIDGE4])
     with pytest.raises(StudioError, match="mode must be one of"):
-        Grid.from_dict({"mode": "slow"}, [groceries4])
+        Grid.from_dict({"mode": "slow"}, [FRIDGE4])
     with pytest.raises(StudioError, match="at least one dataset"):
         Grid.from_dict({"lr": [1e-3]})
 
 
-def test_quick_cells_that_differ_only_in_fine_tuning_settings_share_one_run(groceries4):
-    grid = small_grid(groceries4)
+def test_quick_cells_that_differ_only_in_fine_tuning_settings_share_one_run():
+    grid = small_grid()
     assert grid.quick_ignored() == ["lr"]
     plan = plan_sweep(grid)
     assert len(cells(grid)) == 8
     assert len(plan.run_keys()) == 4  # 2 weight decays × 2 repeats
-    full = Grid.from_dict({"grid": {"lr": [1e-4, 1e-3]}, "mode": "full"}, [groceries4])
+    full = Grid.from_dict({"grid": {"lr": [1e-4, 1e-3]}, "mode": "full"}, [FRIDGE4])
     assert full.quick_ignored() == []
     assert len(plan_sweep(full).run_keys()) == 2
 
 
-def test_a_sweep_stores_each_run_and_a_rerun_only_trains_what_is_missing(groceries4,
-                                                                          trained_model_dir,
-                                                                          tmp_path):
+def test_a_sweep_stores_each_run_and_a_rerun_only_trains_what_is_missing(
+        sample_model_dir, tmp_path):
     store = SweepStore(tmp_path / "sweeps")
-    grid = small_grid(groceries4)
+    grid = small_grid()
     first = run_sweep(grid, store=store)
     assert (first.n_runs, first.n_trained) == (4, 4)
     assert all(row["accuracy"] is not None for row in first.rows)
@@ -94,18 +93,17 @@ def test_a_sweep_stores_each_run_and_a_rerun_only_trains_what_is_missing(groceri
     assert resumed.n_trained == 1 and results(resumed.rows) == results(first.rows)
 
 
-def test_stop_ends_the_sweep_and_keeps_nothing_half_done(groceries4, tmp_path):
+def test_stop_ends_the_sweep_and_keeps_nothing_half_done(tmp_path):
     progress = Progress()
     progress.cancel()
     store = SweepStore(tmp_path / "sweeps")
     with pytest.raises(Cancelled):
-        run_sweep(small_grid(groceries4), store=store, progress=progress)
+        run_sweep(small_grid(), store=store, progress=progress)
     assert not list(tmp_path.rglob("*.json"))
 
 
-def test_heatmaps_average_over_repeats_and_show_the_spread(groceries4, trained_model_dir,
-                                                           tmp_path):
-    rows = run_sweep(small_grid(groceries4), store=SweepStore(tmp_path / "s")).rows
+def test_heatmaps_average_over_repeats_and_show_the_spread(sample_model_dir, tmp_path):
+    rows = run_sweep(small_grid(), store=SweepStore(tmp_path / "s")).rows
     data = heatmap_data(rows, "weight_decay", "lr")
     assert data.x_values == [1e-3, 10.0] and data.y_values == [1e-4, 1e-3]
     assert data.count == [[2, 2], [2, 2]]
@@ -123,17 +121,17 @@ def test_heatmaps_average_over_repeats_and_show_the_spread(groceries4, trained_m
     assert len(csv_text.splitlines()) == 1 + len(rows)
 
 
-def test_the_command_line_runs_a_grid_file_and_prints_json(groceries4, trained_model_dir,
-                                                           tmp_path, capsys):
+def test_the_command_line_runs_a_grid_file_and_prints_json(sample_model_dir, tmp_path,
+                                                           capsys):
     from cvlib.cli import main
 
     grid = tmp_path / "grid.json"
     grid.write_text(json.dumps({"grid": {"weight_decay": [1e-3, 1e-2]}, **LITE0}))
-    assert main(["sweep", "--grid", str(grid), "--data", str(groceries4), "--json"]) == 0
+    assert main(["sweep", "--grid", str(grid), "--data", str(FRIDGE4), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["n_cells"] == 2 and report["n_runs"] == 2
     assert report["best"]["settings"]["weight_decay"] in (1e-3, 1e-2)
-    assert main(["sweep", "--grid", str(grid), "--data", str(groceries4), "--json"]) == 0
+    assert main(["sweep", "--grid", str(grid), "--data", str(FRIDGE4), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["n_trained"] == 0
 
 
