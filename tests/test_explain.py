@@ -11,6 +11,7 @@ from skimage import data as skdata
 
 from cvlib.models.explain import GradCam, colorize, heatmap_box, overlay_heatmap
 from cvlib.models.preprocess import Preprocessing
+from tests.samples import FRIDGE4, QUICK, photos
 
 
 @pytest.fixture(scope="module")
@@ -51,32 +52,33 @@ def test_each_class_lights_up_its_own_object(imagenet_cam, cat_and_coffee):
 
 
 @pytest.fixture(scope="module")
-def mirrored_model_dir(groceries4: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def mirrored_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A quick model that averages each image with its mirror (a ViewAverage network)."""
+    from dataclasses import replace
+
     from cvlib.data.dataset import load_dataset
-    from cvlib.training.config import TrainConfig
     from cvlib.training.train import train
 
-    dataset = load_dataset(groceries4)
+    dataset = load_dataset(FRIDGE4)
     small = dataset.subset(range(0, len(dataset), 4))
-    config = TrainConfig(architecture="efficientnet_lite0", image_size=224,
-                         views=("identity", "hflip"))
+    config = replace(QUICK, views=("identity", "hflip"))
     return train(small, config).save(tmp_path_factory.mktemp("mirrored") / "model")
 
 
 def test_saved_model_with_mirrored_view_gives_a_mirror_symmetric_explanation(
-        mirrored_model_dir: Path, groceries4: Path):
+        mirrored_model_dir: Path):
     """Models that average the image and its mirror must explain symmetrically too."""
     import json
 
     meta = json.loads((mirrored_model_dir / "model.json").read_text())
     assert meta["views"] == ["identity", "hflip"]
     cam = GradCam.load(mirrored_model_dir)
-    photo = Image.open(sorted((groceries4 / "juice").glob("*.jpg"))[0]).convert("RGB")
-    juice = meta["classes"].index("juice")
-    heatmap = cam.heatmap(photo, juice)
-    mirrored = cam.heatmap(ImageOps.mirror(photo), juice)
-    assert heatmap.shape == (224, 224)
+    photo = Image.open(photos("can")[0]).convert("RGB")
+    can = meta["classes"].index("can")
+    heatmap = cam.heatmap(photo, can)
+    mirrored = cam.heatmap(ImageOps.mirror(photo), can)
+    side = meta["preprocessing"]["image_size"]
+    assert heatmap.shape == (side, side)
     np.testing.assert_allclose(mirrored, heatmap[:, ::-1], atol=1e-3)
 
 
