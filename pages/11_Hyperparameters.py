@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from cvlib.training.presets import WORKSHOP_GRID_FIXED
 from cvlib.training.sweep import Grid, best_setting, to_csv
 from ui.common import (
     guarded,
@@ -56,12 +57,17 @@ if dataset is not None:
     workshop = st.toggle("Workshop preset (3 learning rates, full training: a few minutes "
                          "on a laptop CPU)", key=key(PAGE, "workshop"))
     if workshop:
-        st.info("Workshop preset: three **learning rates** of full training (EfficientNet-"
-                "Lite0 looking at the whole photo at 96 px, 2 epochs each). The learning rate "
-                "is the setting that matters most, and quick mode cannot show it: quick mode "
-                "fits only the last layer, in one step, without a learning rate. Expect too "
-                "small a rate to change nothing (the model stays where quick mode left it) "
-                "and too large a rate to wreck what ImageNet taught the network.")
+        st.info(f"Workshop preset: three **learning rates** of full training, two powers of "
+                f"ten apart (EfficientNet-Lite0 looking at the whole photo at "
+                f"{WORKSHOP_GRID_FIXED['image_size']} px, {WORKSHOP_GRID_FIXED['epochs']} "
+                "epochs each). The learning rate is the setting that matters most, and quick "
+                "mode cannot show it: quick mode fits only the last layer, in one step, "
+                "without a learning rate. Expect too small a rate to change next to nothing "
+                "(the model stays where quick mode left it), a good one to improve it, and "
+                "too large a one to make the validation loss jump: it wrecks what ImageNet "
+                "taught the network. Full training keeps its epoch with the lowest "
+                "validation loss, the starting quick head included, so the heatmap opens on "
+                "the **last epoch's** accuracy: where the training itself ended up.")
     axes, fixed, repeats = grid_editor(PAGE, workshop)
     datasets = [str(dataset.root), *[line.strip() for line in extra.splitlines()
                                      if line.strip()]]

@@ -96,6 +96,24 @@ def trained_model_dir(groceries4: Path, tmp_path_factory: pytest.TempPathFactory
     return folder
 
 
+TINY_LR_GRID = {"grid": {"lr": [1e-5, 1e-1]},
+                "fixed": {"mode": "full", "architecture": "efficientnet_lite0",
+                          "image_size": 96, "epochs": 1}}
+"""A learning-rate grid of full training small enough for a test: 2 cells of one epoch at
+96 px on the sample data.  Page 11's editor can choose the same grid (full mode, image
+size 96, epochs 1, learning rates 1e-5 and 1e-1), so its runs are found stored."""
+
+
+@pytest.fixture(scope="session")
+def lr_sweep(repo_root: Path):
+    """The tiny learning-rate grid, really trained once per session on ``sample_data/fridge4``
+    and stored in the session's studio home (where page 11 looks for finished runs)."""
+    from cvlib.training.sweep import Grid, run_sweep
+
+    grid = Grid.from_dict(TINY_LR_GRID, [repo_root / "sample_data" / "fridge4"])
+    return run_sweep(grid)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Reuse one serving environment (Azure ML's inference server) across test sessions.
 

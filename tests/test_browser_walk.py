@@ -14,6 +14,7 @@ then the walk, then the checks of single pages.  Add new test functions at the e
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from cvlib.training.presets import WORKSHOP_GRID
 from tests.browser import launch_chromium, page_exceptions, streamlit_server, wait_for_app
 from ui.common import available_pages
 
@@ -271,9 +273,13 @@ def test_a_learner_walks_the_tutorial_and_sees_what_each_page_promises(
         page.get_by_text("Which settings matter?").wait_for(timeout=60_000)
         (heatmap,) = [trace for plot in page.evaluate(PLOTS) for trace in plot
                       if trace.get("type") == "heatmap"]
-        assert heatmap["x"] == ["1e-05", "1e-03", "0.01"] and heatmap["y"] == ["all runs"]
-        (row,) = heatmap["z"]
+        lrs = WORKSHOP_GRID["lr"]  # on a log axis, one row: lr is not on both axes
+        assert heatmap["x"] == pytest.approx([math.log10(lr) for lr in lrs])
+        assert heatmap["y"] == ["all runs"]
+        (row,) = heatmap["z"]  # the last epoch's validation accuracy, which it opens on
         assert all(0 <= value <= 1 for value in row), row  # every learning rate has its cell
+        assert row[0] - row[-1] >= 0.25, row  # it varies along the LR axis: 1e-1 wrecks it
+        assert shows(page, "What the training did", 30_000) and shows(page, "diverged")
         screenshot(page, Path(pages["11 Hyperparameters"]).stem)
 
     with timed("12 Hard negatives: round 0 and round 1, nothing frozen"):

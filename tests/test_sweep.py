@@ -18,12 +18,16 @@ from cvlib.training.sweep import (
     SweepStore,
     best_setting,
     cells,
+    collect,
     heatmap_data,
     load_grid,
     plan_sweep,
     run_sweep,
     to_csv,
+    training_effects,
+    verdict,
 )
+from tests.conftest import TINY_LR_GRID
 from tests.samples import FRIDGE4, QUICK
 
 LITE0 = {"architecture": QUICK.architecture, "image_size": QUICK.image_size, "mode": "quick"}
@@ -171,3 +175,57 @@ def test_learning_rates_and_weight_decays_go_on_a_log_axis_other_settings_on_cat
     sizes = [{**r, "image_size": size} for r, size in zip(rows, [96, 160, 224], strict=True)]
     layout = box_figure(sizes, "image_size", "accuracy").to_dict()["layout"]
     assert layout["xaxis"]["type"] == "category"
+
+
+def test_each_full_training_cell_records_what_its_learning_rate_did(lr_sweep):
+    small, large = sorted(lr_sweep.rows, key=lambda r: r["lr"])
+    for row in (small, large):  # both start from the same quick head, on the same split
+        assert row["start_accuracy"] == small["start_accuracy"]
+        assert row["last_valid_loss"] is not None and row["last_train_loss"] is not None
+    assert abs(small["last_valid_loss"] - small["start_valid_loss"]) < 0.1  # barely moved
+    assert large["peak_valid_loss"] > 2 * large["start_valid_loss"]  # blew up
+    assert large["last_accuracy"] < small["last_accuracy"]
+    # no epoch beat the head at 1e-1, so the kept model is the head: same accuracy as at 1e-5
+    assert large["kept_start"] is True
+    assert large["accuracy"] == large["start_accuracy"]
+    effects = training_effects(lr_sweep.rows, ["lr"])
+    assert [(e.settings, e.verdict) for e in effects][1] == ({"lr": 1e-1}, "diverged")
+    assert effects[0].verdict in ("barely moved", "helped")
+
+
+def test_a_run_stored_before_curves_were_kept_is_still_read(lr_sweep, repo_root, tmp_path):
+    grid = Grid.from_dict(TINY_LR_GRID, [repo_root / "sample_data" / "fridge4"])
+    plan = plan_sweep(grid)
+    store = SweepStore(tmp_path / "sweeps")
+    old = {"key": plan.planned[0].key, "metrics": {"accuracy": 0.875, "loss": 0.25, "n": 24},
+           "train_s": 12.0}  # what a sweep stored before it kept the training curve
+    store.put(plan.planned[0].key, old)
+    (row, missing) = collect(plan, store)
+    assert row["accuracy"] == 0.875 and row["last_accuracy"] is None
+    assert row["kept_start"] is None and missing["accuracy"] is None
+    assert training_effects([row], ["lr"]) == []
+    stored = json.loads(next((tmp_path / "sweeps" / "cells").glob("*.json")).read_text())
+    assert "training" not in stored
+
+
+def test_the_verdicts_follow_the_learning_rate_rule_of_thumb():
+    assert verdict(start=0.25, best=0.248, last=0.248, peak=0.249) == "barely moved"
+    assert verdict(start=0.69, best=0.52, last=0.57, peak=0.57) == "helped"
+    assert verdict(start=0.25, best=0.25, last=1.4, peak=1.75) == "diverged"
+    assert verdict(start=0.25, best=0.25, last=0.39, peak=0.39) == "no better"
+
+
+def test_the_heatmap_puts_learning_rates_on_a_log_axis_and_losses_from_zero(lr_sweep):
+    from ui.sweep import heatmap_figure, metric_choices, training_caption
+
+    assert metric_choices(lr_sweep.rows)[:4] == ["accuracy", "loss", "last_accuracy",
+                                                 "last_valid_loss"]
+    figure = heatmap_figure(heatmap_data(lr_sweep.rows, "lr", metric="last_valid_loss"),
+                            "last_valid_loss").to_dict()
+    heatmap, xaxis = figure["data"][0], figure["layout"]["xaxis"]
+    assert list(heatmap["x"]) == pytest.approx([-5, -1])  # log10 of the learning rates
+    assert list(xaxis["ticktext"]) == ["1e-05", "1e-01"] and "log scale" in xaxis["title"]["text"]
+    assert heatmap["zmin"] >= 0 and heatmap["zmax"] > 2 * heatmap["zmin"]
+    caption = training_caption(training_effects(lr_sweep.rows, ["lr"]))
+    assert "Learning rate 1e-01: **diverged**" in caption
+    assert "kept model *is* the head" in caption and "At 1e-01 no epoch" in caption

@@ -124,7 +124,12 @@ class ReportProgress(Callback):
 
 
 class KeepBest(Callback):
-    """Remembers the weights with the lowest validation loss, the starting ones included."""
+    """Remembers the weights with the lowest validation loss, the starting ones included.
+
+    ``best_epoch`` counts epochs over every fit it is used in (freeze, then unfreeze), as
+    the training curve numbers them; 0 means no epoch beat the starting head, which a
+    sweep reports because the kept model's accuracy then says nothing about the training.
+    """
 
     order = 95
 
@@ -132,11 +137,14 @@ class KeepBest(Callback):
         self.best_loss = start_loss
         self.best_state = copy.deepcopy(start_state)
         self.improved = False
+        self.epochs_seen, self.best_epoch = 0, 0
 
     def after_epoch(self) -> None:
         valid_loss = float(self.recorder.log[2])
+        self.epochs_seen += 1
         if valid_loss < self.best_loss:
             self.best_loss, self.improved = valid_loss, True
+            self.best_epoch = self.epochs_seen
             self.best_state = copy.deepcopy(self.learn.model.state_dict())
 
 
@@ -199,11 +207,13 @@ def make_learner(network: nn.Module, train_set: ImageSet, valid_set: ImageSet,
 
 @dataclass
 class FineTuneOutcome:
-    """The network with its best weights, its validation probabilities, and whether stopped."""
+    """The network with its best weights, its validation probabilities, whether stopped,
+    and the epoch whose weights were kept (0: the starting head, no epoch beat it)."""
 
     network: nn.Module
     valid_probs: np.ndarray
     stopped: bool
+    kept_epoch: int = 0
 
 
 def _image_sets(dataset: Dataset, train_idx: list[int], valid_idx: list[int],
@@ -244,7 +254,7 @@ def fine_tune(network: nn.Module, dataset: Dataset, train_idx: list[int],
     model.load_state_dict({k: v.float().cpu() for k, v in keep.best_state.items()})
     return FineTuneOutcome(model.eval(), _valid_probs(model, valid_set, config,
                                                       dataset.multi_label),
-                           progress.cancelled)
+                           progress.cancelled, keep.best_epoch)
 
 
 def _fit(learn: Learner, epochs: int, lr, schedule: str, cbs: list[Callback]) -> None:

@@ -65,8 +65,16 @@ QUICK_IGNORED = ("lr", "epochs", "batch_size", "augment", "dropout", "schedule",
                  "freeze_epochs")
 """Settings that only shape fine-tuning, so cannot change a quick-mode result."""
 
-METRICS = ("accuracy", "loss", "train_s")
+CURVE_METRICS = ("last_accuracy", "last_valid_loss", "last_train_loss", "peak_valid_loss",
+                 "start_accuracy", "start_valid_loss")
+"""What full training itself did, read off its curve (epoch 0 is the starting quick head):
+the kept model alone can hide it, since it may be that very head."""
+
+METRICS = ("accuracy", "loss", "train_s", *CURVE_METRICS)
 """What each run reports; higher accuracy is better, lower loss and time are better."""
+
+ACCURACIES = ("accuracy", "last_accuracy", "start_accuracy")
+"""Metrics that are shares of photos right: 0 to 1, more is better (the others: less)."""
 
 
 @dataclass
@@ -318,7 +326,7 @@ def run_sweep(grid: Grid, *, store: SweepStore | None = None,
         store.put(planned.key, record)
         progress.add_record({"cell": planned.cell.index, **planned.cell.settings,
                              "repeat": planned.cell.repeat, **record["metrics"],
-                             "train_s": record["train_s"]})
+                             **_curve_columns(record), "train_s": record["train_s"]})
     progress.update(stage="done", step=len(pending), total=len(pending))
     return SweepResult(collect(plan, store), len(plan.run_keys()), len(pending),
                        round(time.perf_counter() - start, 2))
@@ -349,12 +357,44 @@ def _train_cell(plan: SweepPlan, planned: PlannedCell, progress: Progress) -> di
         result = train(plan.datasets[planned.cell.dataset], planned.config, progress=child)
     if progress.cancelled or result.stopped_early:
         raise Cancelled("stopped on request; finished runs are kept")
-    return {"key": planned.key, "dataset": planned.cell.dataset,
-            "settings": effective_settings(planned.config),
-            "metrics": {k: v for k, v in summary(result.metrics).items()
-                        if k in ("accuracy", "loss", "n")},
-            "train_s": result.timings["total_s"],
-            "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    record = {"key": planned.key, "dataset": planned.cell.dataset,
+              "settings": effective_settings(planned.config),
+              "metrics": {k: v for k, v in summary(result.metrics).items()
+                          if k in ("accuracy", "loss", "n")},
+              "train_s": result.timings["total_s"],
+              "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    training = training_summary(result.history, result.kept_epoch)
+    if training is not None:
+        record["training"] = training
+        record["curve"] = [{k: r[k] for k in CURVE_FIELDS if k in r} for r in result.history]
+    return record
+
+
+CURVE_FIELDS = ("epoch", "train_loss", "valid_loss", "train_accuracy", "accuracy")
+"""What a stored run keeps of each epoch of its training curve."""
+
+
+def training_summary(history: Sequence[dict[str, Any]], kept_epoch: int | None
+                     ) -> dict[str, Any] | None:
+    """What full training did at these settings, from its per-epoch record.
+
+    The kept model holds the epoch with the lowest validation loss, the starting quick
+    head (epoch 0) included; at a learning rate that is useless or harmful that *is* the
+    starting head, and its accuracy says nothing of what the training did.  So a run also
+    keeps the start, the last epoch, the worst validation loss on the way, and whether it
+    kept the start.  None for quick mode (no epochs).
+    """
+    start = next((r for r in history if r.get("epoch") == 0), None)
+    epochs = [r for r in history if r.get("epoch", 0) > 0]
+    if start is None or not epochs:
+        return None
+    last = epochs[-1]
+    return {"start_accuracy": start["accuracy"], "start_valid_loss": start["valid_loss"],
+            "last_accuracy": last["accuracy"], "last_valid_loss": last["valid_loss"],
+            "last_train_loss": last["train_loss"],
+            "peak_valid_loss": max(r["valid_loss"] for r in epochs),
+            "epochs": len(epochs), "kept_epoch": kept_epoch,
+            "kept_start": kept_epoch == 0 if kept_epoch is not None else None}
 
 
 @contextlib.contextmanager
@@ -383,6 +423,8 @@ def collect(plan: SweepPlan, store: SweepStore) -> list[dict[str, Any]]:
     """One row per cell: dataset, swept settings, repeat, metrics (None while not run).
 
     ``shared`` names the first cell whose run answers this one, when that is another cell.
+    The :data:`CURVE_METRICS` and ``kept_start`` are None for quick runs and for runs stored
+    before sweeps kept them.
     """
     rows: list[dict[str, Any]] = []
     first: dict[str, int] = {}
@@ -393,9 +435,16 @@ def collect(plan: SweepPlan, store: SweepStore) -> list[dict[str, Any]]:
         rows.append({"cell": p.cell.index, "dataset": Path(p.cell.dataset).name,
                      **p.cell.settings, "repeat": p.cell.repeat, "seed": p.config.seed,
                      "accuracy": metrics.get("accuracy"), "loss": metrics.get("loss"),
-                     "train_s": record.get("train_s"),
+                     **_curve_columns(record), "train_s": record.get("train_s"),
                      "shared": first[p.key] if first[p.key] != p.cell.index else None})
     return rows
+
+
+def _curve_columns(record: dict[str, Any]) -> dict[str, Any]:
+    """A stored run's curve figures as result columns (all None when it has none)."""
+    training = record.get("training") or {}
+    return {**{name: training.get(name) for name in CURVE_METRICS},
+            "kept_start": training.get("kept_start")}
 
 
 def _done(rows: Sequence[dict[str, Any]], metric: str) -> list[dict[str, Any]]:
@@ -465,13 +514,17 @@ ALL_RUNS = "all runs"
 
 def _ordered(values: set[Any]) -> list[Any]:
     """Setting values in natural order (numbers by size, text alphabetically)."""
-    return sorted(values, key=lambda v: (isinstance(v, str), v if not isinstance(v, str)
-                                         else 0, str(v)))
+    return sorted(values, key=_natural)
+
+
+def _natural(value: Any) -> tuple[bool, Any, str]:
+    """Sort key that puts numbers by size before text, text alphabetically."""
+    return isinstance(value, str), value if not isinstance(value, str) else 0, str(value)
 
 
 def swept(rows: Sequence[dict[str, Any]]) -> list[str]:
     """Columns that vary across rows and can go on a plot axis (settings, dataset, repeat)."""
-    fixed = {"cell", "seed", "shared", *METRICS}
+    fixed = {"cell", "seed", "shared", "kept_start", *METRICS}
     names = [k for k in (rows[0] if rows else {}) if k not in fixed]
     return [k for k in names if len({str(r.get(k)) for r in rows}) > 1]
 
@@ -488,11 +541,88 @@ def best_setting(rows: Sequence[dict[str, Any]], metric: str = "accuracy"
     if not groups:
         return None
     times = {tuple(g[k] for k in by): g["mean"] for g in aggregate(rows, by, "train_s")}
-    sign = -1.0 if metric == "accuracy" else 1.0
+    sign = -1.0 if metric in ACCURACIES else 1.0
     best = min(groups, key=lambda g: (sign * g["mean"], g["std"],
                                       times.get(tuple(g[k] for k in by), 0.0)))
     return {"settings": {k: best[k] for k in by}, "mean": best["mean"], "std": best["std"],
             "n": best["n"]}
+
+
+BARELY_MOVED = 0.1
+"""A run whose validation loss stayed within 10 % of where it started did next to nothing."""
+
+HELPED = 0.05
+"""A run helped when some epoch's validation loss got at least 5 % below the start."""
+
+DIVERGED = 2.0
+"""A run diverged when its validation loss at least doubled at some epoch."""
+
+
+@dataclass
+class TrainingEffect:
+    """What full training did, on average, at one combination of settings (a heatmap cell).
+
+    ``verdict`` is one of ``diverged``, ``helped``, ``barely moved``, ``no better``;
+    the losses and accuracies are means over the group's runs; ``best_valid_loss`` is the
+    kept model's; ``kept_start`` counts the runs whose kept model is the starting head.
+    """
+
+    settings: dict[str, Any]
+    verdict: str
+    start_valid_loss: float
+    best_valid_loss: float
+    last_valid_loss: float
+    peak_valid_loss: float
+    last_train_loss: float
+    start_accuracy: float
+    last_accuracy: float
+    kept_accuracy: float
+    kept_start: int
+    n: int
+
+
+def training_effects(rows: Sequence[dict[str, Any]], by: Sequence[str]) -> list[TrainingEffect]:
+    """Per combination of the ``by`` settings, what the training did (runs with a curve).
+
+    Runs that share a combination (repeats, datasets, other settings) are averaged first,
+    as the heatmap averages them.  Empty for quick grids: nothing trained epoch by epoch.
+    """
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for row in _done(rows, "last_valid_loss"):
+        groups.setdefault(tuple(row.get(name) for name in by), []).append(row)
+    return [_effect(dict(zip(by, values, strict=True)), found)
+            for values, found in sorted(groups.items(),
+                                        key=lambda g: tuple(map(_natural, g[0])))]
+
+
+def _effect(settings: dict[str, Any], runs: list[dict[str, Any]]) -> TrainingEffect:
+    """The mean curve figures of some runs, and the verdict they add up to."""
+    def mean(name: str) -> float:
+        return statistics.fmean(float(r[name]) for r in runs)
+
+    start, best = mean("start_valid_loss"), mean("loss")
+    last, peak = mean("last_valid_loss"), mean("peak_valid_loss")
+    return TrainingEffect(settings, verdict(start, best, last, peak), start, best, last, peak,
+                          mean("last_train_loss"), mean("start_accuracy"),
+                          mean("last_accuracy"), mean("accuracy"),
+                          sum(1 for r in runs if r.get("kept_start")), len(runs))
+
+
+def verdict(start: float, best: float, last: float, peak: float) -> str:
+    """Read a validation-loss curve as the rule of thumb does.
+
+    Too large a learning rate makes the loss jump (``diverged``: it at least doubled);
+    a good one brings it down (``helped``: some epoch 5 % or more below the start); too
+    small a one leaves it where it was (``barely moved``: every epoch within 10 %).
+    Anything else moved without getting better (``no better``).
+    """
+    if peak >= DIVERGED * start:
+        return "diverged"
+    if best <= (1 - HELPED) * start:
+        return "helped"
+    if max(abs(last - start), abs(peak - start)) <= BARELY_MOVED * start:
+        return "barely moved"
+    return "no better"
 
 
 def to_csv(rows: Sequence[dict[str, Any]]) -> str:

@@ -75,6 +75,9 @@ class TrainResult:
     history: list[dict[str, Any]] = field(default_factory=list)
     """One record per epoch (epoch 0 is the quick head): training and validation loss and
     accuracy, as the live chart drew them."""
+    kept_epoch: int | None = None
+    """Full training: the epoch whose weights were kept (0: the quick head, no epoch beat it
+    on validation loss); None in quick mode."""
 
     @property
     def card(self) -> ModelCard:
@@ -206,13 +209,14 @@ def train(dataset: Dataset, config: TrainConfig | None = None, *,
                     if config.mode == "full" else 0)
     progress.add_record({"epoch": 0, "stage": "linear probe", "elapsed_s": round(t_quick, 2),
                          **epoch_record(train_metrics, probe_metrics, dataset.multi_label)})
-    valid_probs, stopped, fine_tuned = probe_probs, False, None
+    valid_probs, stopped, fine_tuned, kept_epoch = probe_probs, False, None, None
     if config.mode == "full":
         from cvlib.training.fine_tune import fine_tune
 
         outcome = fine_tune(network_with_head(config, head), dataset, train_idx, valid_idx,
                             config, progress)
         fine_tuned, valid_probs, stopped = outcome.network, outcome.valid_probs, outcome.stopped
+        kept_epoch = outcome.kept_epoch
     headline = evaluate(valid_probs, y_valid, dataset.classes, multi_label=dataset.multi_label,
                         curves=False)
     final_fit = "training photos"
@@ -241,7 +245,8 @@ def train(dataset: Dataset, config: TrainConfig | None = None, *,
     return TrainResult(config, meta, valid_probs, y_valid, [paths[i] for i in valid_idx],
                        [paths[i] for i in train_idx], estimate, head=head,
                        fine_tuned=fine_tuned, timings=timings, stopped_early=stopped,
-                       test_metrics=test, history=progress.snapshot()["history"])
+                       test_metrics=test, history=progress.snapshot()["history"],
+                       kept_epoch=kept_epoch)
 
 
 def training_views(config: TrainConfig, spec: FeatureSpec, paths: list[Path],
