@@ -235,11 +235,7 @@ class HardNegativeMiner:
         return self.positives
 
     def fit_round(self, progress: Progress | None = None) -> RoundResult:
-        """Train (or, for ``threshold``, recalibrate) with what is confirmed, and measure.
-
-        A round that trained is recorded in the run history: its model is the one page 12
-        saves."""
-        from cvlib.training.runs import record_training
+        """Train (or, for ``threshold``, recalibrate) with what is confirmed, and measure."""
         from cvlib.training.train import train
 
         progress = progress or Progress()
@@ -257,7 +253,6 @@ class HardNegativeMiner:
             elif self._fits_background_row():
                 progress.update(stage="fitting the background row")
                 self._keep_class_rows(self._class_rows)
-            record_training(self.training_data(), self.result, page=f"12-round-{len(self.rounds)}")
         if self.strategy == "threshold":
             self.threshold = self._calibrated_threshold()
         progress.update(stage="measuring")
