@@ -29,6 +29,7 @@ from cvlib.training.runs import (
     RunRecord,
     attach_model,
     dataset_of,
+    load_run,
     record_training,
     valid_indices,
 )
@@ -79,8 +80,6 @@ def rerun(record: RunRecord, *, progress: Progress | None = None,
     Quick training is deterministic, so the metrics come out identical; compare them with
     :func:`cvlib.training.runs.same_metrics`.
     """
-    from cvlib.training.runs import load_run
-
     dataset = dataset_of(record)
     result = train_and_record(dataset, TrainConfig.from_record(record.settings),
                               surface=surface, progress=progress, rerun_of=record.id,
