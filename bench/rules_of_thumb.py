@@ -1,35 +1,23 @@
-"""The rules of thumb on page 03, measured on this machine: decoding, and full-training settings.
+"""The training rules of thumb on page 03, measured on this machine.
 
-Two parts, each printing one JSON line per measurement and a Markdown table at the end:
+Full training (fine-tuning the whole network) of EfficientNet-Lite0 on the data's seeded
+split, one setting changed at a time from a baseline (160 px, 3 epochs, batch 16, learning
+rate 2e-4): validation accuracy, the quick head's accuracy (where full training starts), the
+best epoch and the wall time per run, one JSON line each and a Markdown table at the end.
+Page 03's other table, what decoding a photo costs, comes from ``bench/image_decode.py``.
 
-``decode``
-    Milliseconds to decode (and shrink to the model's input) one photo: a 224 px JPEG, a
-    12-megapixel JPEG (4000x3000, what a phone takes), and the same 12 MP JPEG decoded with
-    Pillow's ``draft`` mode (the JPEG decoder scales by 1/2, 1/4 or 1/8 while decoding).
-    The 12 MP photo is one of the data's photos upscaled with some sensor-like noise, so it
-    compresses like a photo, not like a flat picture.
-``train``
-    Full training (fine-tuning the whole network) of EfficientNet-Lite0 on the data's seeded
-    split, one setting changed at a time from a baseline (160 px, 3 epochs, batch 16,
-    learning rate 2e-4): validation accuracy, best epoch and wall time per run.
-
-Usage::
+Usage (``--data`` defaults to the sample data; page 03's figures are for groceries4)::
 
     nice -n 10 .venv/bin/python bench/rules_of_thumb.py --data ../shared/data/groceries4
-    nice -n 10 .venv/bin/python bench/rules_of_thumb.py --part decode
+    nice -n 10 .venv/bin/python bench/rules_of_thumb.py --only baseline epochs=6
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import statistics
 import time
 from pathlib import Path
-
-import numpy as np
-from PIL import Image
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -39,58 +27,6 @@ VARIANTS = [("learning rate", "lr", [1e-5, 1e-3, 1e-2]),
             ("epochs", "epochs", [1, 6]),
             ("batch size", "batch_size", [8, 32]),
             ("image size", "image_size", [128, 224])]
-
-
-def timed_ms(func, repeats: int) -> float:
-    """Median milliseconds of ``func()`` over ``repeats`` calls, after one warm-up."""
-    func()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(1000 * (time.perf_counter() - start))
-    return statistics.median(times)
-
-
-def twelve_megapixel_jpeg(photo: Path) -> bytes:
-    """A 4000x3000 JPEG (quality 90) made from one real photo, with sensor-like noise."""
-    from cvlib.data.images import load_image
-
-    big = load_image(photo).resize((4000, 3000), Image.Resampling.BICUBIC)
-    noise = np.random.default_rng(0).normal(0, 6, (3000, 4000, 3))
-    pixels = np.clip(np.asarray(big, np.float32) + noise, 0, 255).astype(np.uint8)
-    out = io.BytesIO()
-    Image.fromarray(pixels).save(out, "JPEG", quality=90)
-    return out.getvalue()
-
-
-def decode_part(data: Path, side: int = 224) -> list[dict]:
-    """Decode-and-resize time of a small JPEG, a 12 MP JPEG, and the 12 MP one in draft mode."""
-    from cvlib.data.images import load_image
-
-    photo = next(p for p in sorted(data.rglob("*.jpg")))
-    small = photo.read_bytes()
-    big = twelve_megapixel_jpeg(photo)
-
-    def decode(raw: bytes, draft: bool) -> None:
-        img = Image.open(io.BytesIO(raw))
-        if draft:
-            img.draft("RGB", (side, side))
-        img.convert("RGB").resize((side, side), Image.Resampling.BILINEAR)
-
-    rows = [
-        {"what": f"{Image.open(io.BytesIO(small)).size[0]} px JPEG, decode + resize to {side}",
-         "ms": timed_ms(lambda: decode(small, False), 50), "kb": len(small) // 1024},
-        {"what": f"12 MP JPEG (4000x3000), decode + resize to {side}",
-         "ms": timed_ms(lambda: decode(big, False), 5), "kb": len(big) // 1024},
-        {"what": f"12 MP JPEG, draft-mode decode (1/8 scale) + resize to {side}",
-         "ms": timed_ms(lambda: decode(big, True), 10), "kb": len(big) // 1024},
-        {"what": "12 MP JPEG through the studio's loader (cvlib.data.images.load_image)",
-         "ms": timed_ms(lambda: load_image(big, "12mp.jpg"), 5), "kb": len(big) // 1024},
-    ]
-    for row in rows:
-        print(json.dumps(row), flush=True)
-    return rows
 
 
 def train_part(data: Path, only: list[str] | None = None) -> list[dict]:
@@ -128,30 +64,22 @@ def train_part(data: Path, only: list[str] | None = None) -> list[dict]:
     return rows
 
 
-def markdown(decode: list[dict], runs: list[dict]) -> str:
-    """The tables as page 03 shows them."""
-    lines = []
-    if decode:
-        lines += ["| decoding one photo | ms | file KB |", "| --- | --- | --- |"]
-        lines += [f"| {r['what']} | {r['ms']:.1f} | {r['kb']} |" for r in decode]
-    if runs:
-        lines += ["", "| changed | value | validation accuracy | best epoch | wall s |",
-                  "| --- | --- | --- | --- | --- |"]
-        lines += [f"| {r['rule']} | {r['value'] if r['value'] is not None else 'baseline'} "
-                  f"| {r['accuracy']:.3f} | {r['best_epoch']} | {r['wall_s']} |" for r in runs]
+def markdown(runs: list[dict]) -> str:
+    """The table as page 03 shows it."""
+    lines = ["| changed | value | validation accuracy | best epoch | wall s |",
+             "| --- | --- | --- | --- | --- |"]
+    lines += [f"| {r['rule']} | {r['value'] if r['value'] is not None else 'baseline'} "
+              f"| {r['accuracy']:.3f} | {r['best_epoch']} | {r['wall_s']} |" for r in runs]
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(REPO.parent / "shared" / "data" / "groceries4"))
-    parser.add_argument("--part", choices=["decode", "train", "all"], default="all")
+    parser.add_argument("--data", default=str(REPO / "sample_data" / "fridge4"),
+                        help="a folder of photos, one subfolder per class")
     parser.add_argument("--only", nargs="*", help="training runs to do, e.g. baseline lr=0.001")
     args = parser.parse_args()
-    data = Path(args.data)
-    decode = decode_part(data) if args.part in ("decode", "all") else []
-    runs = train_part(data, args.only) if args.part in ("train", "all") else []
-    print(markdown(decode, runs))
+    print(markdown(train_part(Path(args.data), args.only)))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import streamlit as st
 
 from cvlib.data.dataset import load_dataset
 from cvlib.training.config import with_overrides
-from ui.common import guarded, key, next_step, page_header, show_error
+from ui.common import guarded, key, next_step, page_header, results_context, show_error
 from ui.datasets import dataset_picker, dataset_summary, sample_grid
 from ui.health import health_gate
 from ui.multilabel import (
@@ -82,7 +82,7 @@ if dataset is not None:
     st.caption(f"What the network is shown: {config.for_data(True).describe()}.")
     if st.button("▶ Train", type="primary", key=key(PAGE, "train")):
         start_training(JOB, dataset, config)
-    result = training_monitor(JOB)
+    result = training_monitor(JOB, context=results_context(dataset, config))
 
     if result is not None and result.card.multi_label:
         st.header("4 · The threshold")

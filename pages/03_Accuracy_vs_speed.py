@@ -11,10 +11,12 @@ from ui.common import (
     key,
     next_step,
     page_header,
+    results_context,
     start_job,
 )
 from ui.datasets import dataset_picker, dataset_summary
 from ui.health import health_gate
+from ui.models import default_model_name, save_form
 from ui.plots import accuracy_vs_latency
 from ui.training import ESTIMATE_MEANING
 
@@ -46,16 +48,18 @@ ranking. Not measured in this round (the shared machine ran out of time): 6 epoc
 batch 8, 224 px.
 """
 DECODING = """
-| decoding one photo | ms | file size |
+| decoding one photo and resizing it to 224 px | ms | file size |
 | --- | --- | --- |
-| a 224 px JPEG | 0.3 | 10 KB |
-| a 12-megapixel JPEG (4000x3000, a phone photo) | 148 | 2.4 MB |
-| the same 12 MP JPEG, decoded at 1/8 scale (Pillow's draft mode) | 32 | 2.4 MB |
+| a 224 px JPEG (a sample-data photo) | 0.8 | 8 KB |
+| the same photo as a 12-megapixel JPEG (4000x3000, a phone photo) | 251 | 2.4 MB |
+| the 12 MP JPEG decoded at 1/8 scale (Pillow's draft mode) | 59 | 2.4 MB |
+| the same photo at 2000x1500 (3 MP) | 71 | 0.6 MB |
+| the same photo at 1024x768 | 16 | 0.2 MB |
 
-A 12 MP photo costs about 500 times the decoding of a 224 px one, and 36 MB of memory
-once decoded. Above a few megapixels, **resize your photos once** (to about 500 px)
-before training: the network sees 224 px anyway. Keep the data on a local disk: reading
-thousands of small files over a network share is slower still.
+A 12 MP photo costs about 300 times the decoding of a 224 px one (16 times a 1024x768
+copy), and 36 MB of memory once decoded. Above a few megapixels, **resize your photos
+once** (to about 1024 px) before training: the network sees 224 px anyway. Keep the data
+on a local disk: reading thousands of small files over a network share is slower still.
 """
 
 page_header("03 · Accuracy vs speed",
@@ -101,17 +105,20 @@ if dataset is not None:
     mode = None if workshop or mode == "own" else mode
 
     st.header("3 · Train and time")
+    context = results_context(dataset, (chosen, mode, onnx))
     if st.button("▶ Compare", type="primary", key=key(PAGE, "run"), disabled=not chosen):
         from cvlib.training.compare import compare_presets
 
         def work(progress):
             return compare_presets(dataset, chosen, mode=mode, onnx=onnx, progress=progress)
 
-        start_job(JOB, work, what="training and timing the presets")
-    reports = job_monitor(JOB, live=lambda snap: st.dataframe(snap["history"]))
+        start_job(JOB, work, what="training and timing the presets", context=context)
+    reports = job_monitor(JOB, live=lambda snap: st.dataframe(snap["history"]),
+                          context=context)
 
     if reports:
-        from cvlib.training.compare import pareto_front, recommend
+        from cvlib.models.card import read_card
+        from cvlib.training.compare import pareto_front, recommend, save_pick
 
         st.header("4 · Results")
         rows = [r.to_dict() for r in reports]
@@ -138,24 +145,14 @@ if dataset is not None:
         pick = recommend(reports)
         st.success(f"Recommendation: {pick.reason}")
 
-        @guarded
-        def save_pick_form() -> None:
-            """Copy the chosen model (and its ONNX file) to the saved models."""
-            from cvlib.training.compare import save_pick
-
-            with st.form(key(PAGE, "save")):
-                name = st.selectbox("Model to keep", [r.preset for r in reports],
-                                    index=[r.preset for r in reports].index(pick.preset))
-                folder = st.text_input("Save as", f"{dataset.root.name}-{pick.preset}")
-                if st.form_submit_button("💾 Save (with its ONNX export)"):
-                    report = next(r for r in reports if r.preset == name)
-                    if report.ms_onnx is None:
-                        from cvlib.models.inference import export_onnx
-
-                        export_onnx(report.model_dir)
-                    st.success(f"Saved to `{save_pick(report, folder)}`.")
-
-        save_pick_form()
+        st.subheader("Keep one")
+        name = st.selectbox("Model to keep", [r.preset for r in reports],
+                            index=[r.preset for r in reports].index(pick.preset),
+                            key=key(PAGE, "keep"))
+        kept = next(r for r in reports if r.preset == name)
+        guarded(save_form)(PAGE, default_model_name(read_card(kept.model_dir), dataset.root.name),
+                           lambda folder: save_pick(kept, folder), name_key=kept.model_dir,
+                           label="💾 Save (with its ONNX export)")
 
 st.header("5 · Rules of thumb, measured here")
 st.markdown(
@@ -169,8 +166,8 @@ st.markdown(
     "`python bench/rules_of_thumb.py --data your_folder`."
 )
 st.markdown(RULES_OF_THUMB)
-st.markdown("**Speeding up training.** Measured by the same script (`--part decode`): one "
-            "photo decoded and resized to the model's 224 px.")
+st.markdown("**Speeding up training.** Measured by `bench/image_decode.py` on the same "
+            "machine: one photo decoded and resized to the model's 224 px.")
 st.markdown(DECODING)
 
 next_step("pages/03_Accuracy_vs_speed.py", [

@@ -14,6 +14,7 @@ from ui.common import (
     key,
     next_step,
     page_header,
+    results_context,
     start_job,
 )
 from ui.datasets import dataset_picker
@@ -90,15 +91,16 @@ if dataset is not None:
                     language="bash")
 
         st.header("3 · Run")
+        grid_context = results_context(dataset, grid.to_dict())
         if st.button("▶ Run the grid", type="primary", key=key(PAGE, "run")):
             from cvlib.training.sweep import run_sweep
 
             def work(progress):
                 return run_sweep(grid, progress=progress)
 
-            start_job(JOB, work, what="running the grid")
-        result = job_monitor(JOB, live=lambda snap: st.dataframe(snap["history"],
-                                                                 height=200))
+            start_job(JOB, work, what="running the grid", context=grid_context)
+        result = job_monitor(JOB, live=lambda snap: st.dataframe(snap["history"], height=200),
+                             context=grid_context)
 
         if result is not None:
             st.header("4 · Results")
@@ -120,9 +122,10 @@ if dataset is not None:
                 st.subheader("Train the best setting")
                 st.markdown("The grid only kept numbers; train the winner on the first "
                             "dataset to inspect and save it.")
+                winner = grid.config(best["settings"])
                 if st.button("▶ Train the best setting", key=key(PAGE, "train-best")):
-                    start_training(TRAIN_JOB, dataset, grid.config(best["settings"]))
-                trained = training_monitor(TRAIN_JOB)
+                    start_training(TRAIN_JOB, dataset, winner)
+                trained = training_monitor(TRAIN_JOB, context=results_context(dataset, winner))
                 if trained is not None:
                     results_panel(PAGE, trained)
 

@@ -84,11 +84,13 @@ if dataset is not None and negatives:
         return {"miner": miner, "candidates": miner.candidates(per_round)}
 
     st.header("4 · Rounds")
+    context = results_context(dataset, (config, strategy, threshold, seeded,
+                                        sorted(str(path) for path in negatives)))
     if st.button("▶ Round 0: train on your classes and the first negatives", type="primary",
                  key=key(PAGE, "start"), help="Starts over with the settings above."):
         start_job(JOB, first_round, what="round 0, training on your classes",
-                  context=results_context(dataset, config))
-    state = job_monitor(JOB, context=results_context(dataset, config))
+                  context=context)
+    state = job_monitor(JOB, context=context)
 
     if state is not None:
         miner = state["miner"]
@@ -125,7 +127,7 @@ if dataset is not None and negatives:
             if st.button(f"➕ Add {len(confirmed)} negatives and retrain",
                          key=key(PAGE, "next"), disabled=not confirmed):
                 start_job(JOB, next_round, what=f"round {last.round + 1}, retraining",
-                          context=results_context(dataset, config))
+                          context=context)
         else:
             st.info("The pool is used up: add more negative images to mine further.")
         if miner.strategy == "threshold":

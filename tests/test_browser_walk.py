@@ -184,6 +184,22 @@ def click_heatmap_cell(page, row: int, col: int) -> None:
     page.mouse.click(x, y)
 
 
+def cell_tiles(page, cell: str, timeout_s: float = 90) -> list[str]:
+    """Captions of page 13's image tiles, once every one of them belongs to ``cell``.
+
+    The rerun a click starts keeps the previous cell's tiles on screen (faded) until
+    it has drawn the new ones, so a single look can see either: wait for the new ones,
+    and return what is shown at the end either way (the caller asserts on it).
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        captions = page.locator("[data-testid='stCaptionContainer']").all_inner_texts()
+        tiles = [c for c in captions if "· loss" in c]
+        if (tiles and all(cell in t for t in tiles)) or time.monotonic() > deadline:
+            return tiles
+        page.wait_for_timeout(500)
+
+
 # ---------------------------------------------------------------- the walk
 
 def test_a_learner_walks_the_tutorial_and_sees_what_each_page_promises(
@@ -271,6 +287,8 @@ def test_a_learner_walks_the_tutorial_and_sees_what_each_page_promises(
         click(page, "▶ Run the grid")
         assert shows(page, "Best setting", LONG_MS)
         page.get_by_text("Which settings matter?").wait_for(timeout=60_000)
+        page.wait_for_function(  # Plotly draws after the text around it
+            f"() => ({PLOTS})().flat().some(t => t.type === 'heatmap')", timeout=60_000)
         (heatmap,) = [trace for plot in page.evaluate(PLOTS) for trace in plot
                       if trace.get("type") == "heatmap"]
         lrs = WORKSHOP_GRID["lr"]  # on a log axis, one row: lr is not on both axes
@@ -309,11 +327,9 @@ def test_a_learner_walks_the_tutorial_and_sees_what_each_page_promises(
             except AssertionError:
                 wait_for_app(page)
         expect(chosen).to_have_value(wanted, timeout=30_000)  # the click chose the cell...
-        wait_for_app(page)  # the rerun the click started has drawn the cell's images
-        tiles = [c for c in page.locator("[data-testid='stCaptionContainer']").all_inner_texts()
-                 if "· loss" in c]
         cell = f"· actual {classes[1]} · predicted {classes[1]} "
-        assert tiles and [t for t in tiles if cell not in t] == []  # ...and its images show
+        tiles = cell_tiles(page, cell)
+        assert tiles and [t for t in tiles if cell not in t] == [], tiles  # ...and its images
         screenshot(page, Path(pages["13 Errors and history"]).stem)
 
     for title in [t for t in pages if t[:2] in ("20", "21", "23", "24")] + ["FAQ"]:

@@ -59,12 +59,21 @@ def test_page_02_teaches_trains_tunes_and_saves_with_thresholds():
     assert not app.exception, app.exception
     assert any("true:" in m.value and "predicted:" in m.value for m in app.markdown)
 
-    app.text_input(key="p02:save-name").input("fridge-multi")
-    next(b for b in app.button if "Save model" in b.label).click().run()
+    (name,) = [t for t in app.text_input if t.label == "Model name"]
+    assert name.value.startswith("fridge-multilabel-efficientnet_lite0-quick-"), name.value
+    name.input("fridge-multi")
+    save = next(b for b in app.button if "Save model" in b.label)
+    save.click().run()
     assert not app.exception, app.exception
     meta = read_model_meta(Path(os.environ["CVLIB_HOME"]) / "models" / "fridge-multi")
     assert meta["multi_label"] is True and len(meta["regions"]["boxes"]) == 13
     assert isinstance(meta["thresholds"], list) and len(meta["thresholds"]) == 4
+    save.click().run()
+    assert any("already saved" in w.value for w in app.warning), "no silent overwrite"
+
+    app.toggle(key="p02:workshop").set_value(False).run()  # other settings: not this model
+    assert "Exact match" not in metrics(app)
+    assert any("other data or other settings" in i.value for i in app.info)
 
 
 def test_the_workshop_preset_says_the_size_it_really_trains_at():

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from tests.apptest_helpers import open_page, run_until
 
 PAGE = "pages/03_Accuracy_vs_speed.py"
@@ -43,5 +46,12 @@ def test_comparing_a_preset_on_the_sample_data_measures_it_and_recommends_one():
     assert 10 < row["MB on disk"] < 30
     assert "**fast** is the most accurate" in at.success[0].value
     assert not [c for c in at.caption if "mirror" in c.value], "saved models run one view"
+    (name,) = [t for t in at.text_input if t.label == "Model name"]
+    assert name.value.startswith("fridge4-efficientnet_lite0-quick-"), name.value
     next(b for b in at.button if b.label.startswith("💾 Save")).click().run()
-    assert any("Saved to" in s.value for s in at.success)
+    assert any(f"Saved as **{name.value}**" in s.value for s in at.success)
+    assert (Path(os.environ["CVLIB_HOME"]) / "models" / name.value / "model.onnx").is_file()
+
+    at.multiselect(key="p03:presets:False").set_value(["fast", "tiny"]).run()
+    assert not [s for s in at.success if "Recommendation" in s.value], "not what is chosen now"
+    assert any("other data or other settings" in i.value for i in at.info)

@@ -39,6 +39,8 @@ def test_a_quick_grid_runs_and_shows_heatmaps_and_the_best_setting():
     assert at.get("download_button")
 
     at.multiselect(key="p11:grid:label_smoothing:False").set_value([]).run()
+    assert not [s for s in at.success if "Best setting" in s.value], "another grid now"
+    assert any("other data or other settings" in i.value for i in at.info)
     at.button(key="p11:run").click().run()  # stored already: only one setting now
     run_until(at, lambda a: any("0 trained now" in c.value for c in a.caption))
     heatmap = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]

@@ -47,3 +47,7 @@ def test_a_round_of_mining_on_the_sample_data_adds_reviewed_negatives():
     rows = [fig["data"][0]["y"] for fig in charts(at) if fig["data"][0]["type"] == "heatmap"]
     assert rows and all(r[-1] == "none of these" for r in rows), "the background row shown"
     assert any(c.key.startswith("p12:review:1:") for c in at.checkbox)
+
+    at.radio(key="p12:strategy").set_value("threshold").run()
+    assert rounds_shown(at) == 0, "these rounds used the negatives as a class, not a threshold"
+    assert any("other data or other settings" in i.value for i in at.info)

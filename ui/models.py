@@ -9,9 +9,11 @@ mode, when it was trained), so a list of them reads like a lab notebook.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import streamlit as st
 
 from cvlib.errors import StudioError
@@ -64,23 +66,40 @@ def default_model_name(card: ModelCard, data_name: str | None = None) -> str:
     return safe_name(f"{data_name or _data_name(card)}-{card.architecture}-{card.mode}-{when}")
 
 
-def save_model_form(page: str, result: Any, data_name: str | None = None) -> Path | None:
-    """Save the trained model under a name; saving over an existing one asks first.
+def save_model_form(page: str, result: Any, data_name: str | None = None, *,
+                    thresholds: float | np.ndarray | None = None) -> Path | None:
+    """Save a just-trained model under a name; saving over an existing one asks first.
 
+    ``thresholds`` (multi-label) are saved with it.  Returns the folder once saved (on
+    the run that saves it).
+    """
+    from cvlib.training.workflow import save_trained
+
+    return save_form(page, default_model_name(result.card, data_name),
+                     lambda folder: save_trained(result, folder, thresholds=thresholds),
+                     name_key=result.card.run_id or "")
+
+
+def save_form(page: str, default_name: str, write: Callable[[Path], Any], *,
+              name_key: str = "", label: str = "💾 Save model") -> Path | None:
+    """A model name and Save, for every page that keeps a model; an existing name asks first.
+
+    ``write(folder)`` writes the model folder (atomically); ``name_key`` tells models
+    apart, so a new model's default name replaces the previous one's in the box.
     Returns the folder once saved (on the run that saves it).
     """
     from cvlib.storage.persist import safe_name
 
     pending = key(page, "replace")
     with st.form(key(page, "save")):
-        name = st.text_input("Model name", default_model_name(result.card, data_name),
-                             key=key(page, f"model-name:{result.card.run_id or ''}"),
+        name = st.text_input("Model name", default_name,
+                             key=key(page, f"model-name:{name_key}"),
                              help="Data, backbone, mode and time by default; any name will do.")
-        submitted = st.form_submit_button("💾 Save model")
+        submitted = st.form_submit_button(label)
     if submitted:
         folder = models_home() / safe_name(name)
         if not folder.exists():
-            return _save(result, folder)
+            return _save(write, folder)
         st.session_state[pending] = folder.name
     replace = st.session_state.get(pending)
     if replace is None:
@@ -90,18 +109,17 @@ def save_model_form(page: str, result: Any, data_name: str | None = None) -> Pat
     left, right = st.columns(2)
     if left.button(f"Replace {replace}", key=key(page, "replace-yes"), type="primary"):
         st.session_state.pop(pending)
-        return _save(result, models_home() / replace)
+        return _save(write, models_home() / replace)
     if right.button("Keep it", key=key(page, "replace-no")):
         st.session_state.pop(pending)
         st.rerun()
     return None
 
 
-def _save(result: Any, folder: Path) -> Path:
-    """Write the model folder (atomically) and link it to its run record."""
-    from cvlib.training.workflow import save_trained
-
-    save_trained(result, folder)
+def _save(write: Callable[[Path], Any], folder: Path) -> Path:
+    """Write the model folder and say where it went."""
+    with st.spinner(f"Saving {folder.name}…"):
+        write(folder)
     st.success(f"Saved as **{folder.name}** in `{folder.parent}` (weights as safetensors, "
                "settings as JSON).")
     return folder

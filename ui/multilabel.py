@@ -14,8 +14,8 @@ from cvlib.data.images import load_image, thumbnail
 from cvlib.evaluation.thresholds import saved_form, scores, tune
 from cvlib.models.preprocess import sigmoid, softmax
 from cvlib.models.regions import preview
-from cvlib.storage.home import studio_home
 from ui.common import key
+from ui.models import save_model_form
 
 EXAMPLE_CLASSES = ["milk", "juice", "soda"]
 EXAMPLE_LOGITS = np.array([[2.0, 1.5, -3.0]])
@@ -257,16 +257,6 @@ def _verdict(classes: list[str], truth: np.ndarray, predicted: np.ndarray,
 
 def save_with_thresholds(page: str, result: Any, thresholds: float | np.ndarray) -> None:
     """Save the model with the thresholds on screen: one float, or one per class."""
-    stored = saved_form(thresholds)
-    default = f"{result.card.architecture}-multilabel"
-    with st.form(key(page, "save")):
-        name = st.text_input("Model name", default, key=key(page, "save-name"))
-        st.caption(f"Thresholds saved with it: `{stored}`. Prediction, the stream, ONNX "
-                   "export and the scoring server all read them from model.json.")
-        if st.form_submit_button("💾 Save model with these thresholds"):
-            from cvlib.storage.persist import safe_name
-            from cvlib.training.workflow import save_trained
-
-            folder = save_trained(result, studio_home() / "models" / safe_name(name),
-                                  thresholds=thresholds)
-            st.success(f"Saved to `{folder}` with thresholds `{stored}`.")
+    st.caption(f"Thresholds saved with it: `{saved_form(thresholds)}`. Prediction, the "
+               "stream, ONNX export and the scoring server all read them from model.json.")
+    save_model_form(page, result, thresholds=thresholds)

@@ -358,6 +358,10 @@ def try_an_image(page: str, result) -> None:
 def lr_finder_panel(page: str, dataset: Dataset, config) -> None:
     """fastai's learning-rate finder as a background job: progress, Stop, plot, one-click use."""
     name = f"lrfind-{page}"
+    # What the finder ran on: not the learning rate or the schedule it replaces, so using
+    # its suggestion keeps the plot on screen.
+    context = results_context(dataset, {k: v for k, v in _config_dict(config).items()
+                                        if k not in ("lr", "epochs", "schedule")})
     if st.button("Find a learning rate", key=key(page, "lrfind"),
                  help="Trains briefly with a rising learning rate and plots the loss "
                       "(about a minute on a laptop CPU; the page stays usable)."):
@@ -366,8 +370,8 @@ def lr_finder_panel(page: str, dataset: Dataset, config) -> None:
 
             return find_learning_rate(dataset, config, progress=progress)
 
-        start_job(name, work, what="the learning-rate finder")
-    found = job_monitor(name, stop_help="Stops the sweep; nothing is changed.",
+        start_job(name, work, what="the learning-rate finder", context=context)
+    found = job_monitor(name, context=context, stop_help="Stops the sweep; nothing is changed.",
                         stopped="Stopped: no learning rate was suggested.")
     if found is None:
         return

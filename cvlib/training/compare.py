@@ -165,9 +165,14 @@ def recommend(reports: Sequence[PresetReport]) -> Recommendation:
     return Recommendation(pick.preset, reason)
 
 
-def save_pick(report: PresetReport, name: str) -> Path:
-    """Copy a compared model (and its ONNX export, if any) to ``<studio home>/models/<name>``."""
-    target = studio_home() / "models" / safe_name(name)
+def save_pick(report: PresetReport, folder: str | Path) -> Path:
+    """Copy a compared model to ``folder``, with its ONNX export (made now if the comparison
+    did not time ONNX): what page 03 recommends is what a server would run."""
+    from cvlib.models.inference import export_onnx
+
+    if report.ms_onnx is None:
+        export_onnx(report.model_dir)
+    target = Path(folder)
     with staged_folder(target) as staging:
         for file in Path(report.model_dir).iterdir():
             if file.is_file() and not file.name.startswith("."):
