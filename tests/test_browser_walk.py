@@ -75,12 +75,14 @@ def print_timings(request: pytest.FixtureRequest) -> Iterator[None]:
     """Print how long each step of the walk took, once the module is done."""
     yield
     if TIMINGS:
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        plugins = request.config.pluginmanager
+        reporter = plugins.get_plugin("terminalreporter")
         write = reporter.write_line if reporter else print
-        write("\nbrowser walk, seconds per step:")
-        for step, seconds in TIMINGS.items():
-            write(f"  {seconds:6.1f}  {step}")
-        write(f"  {sum(TIMINGS.values()):6.1f}  total")
+        with plugins.get_plugin("capturemanager").global_and_fixture_disabled():
+            write("\nbrowser walk, seconds per step:")  # shown under -q, not captured
+            for step, seconds in TIMINGS.items():
+                write(f"  {seconds:6.1f}  {step}")
+            write(f"  {sum(TIMINGS.values()):6.1f}  total")
 
 
 # ---------------------------------------------------------------- helpers
