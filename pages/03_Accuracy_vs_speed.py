@@ -162,7 +162,7 @@ if dataset is not None:
 st.header("5 · Rules of thumb, measured here")
 st.markdown(
     "The tutorial's rules of thumb, each checked on this studio's development machine (a "
-    "2-core laptop-class CPU, idle while it was measured, 2026-12-03) by "
+    "2-core CPU, with nothing else running while it was measured, 2026-12-03) by "
     "`bench/rules_of_thumb.py`: full training of "
     "EfficientNet-Lite0 on real photos (`groceries4`: 4 classes, 128 training and 32 "
     "validation photos), one setting changed at a time from 160 px, 3 epochs, batch 16, "
