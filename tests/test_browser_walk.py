@@ -246,8 +246,10 @@ def test_a_learner_walks_the_tutorial_and_sees_what_each_page_promises(
 
     with timed("01: save the model by name, twice"):
         name_box = page.get_by_role("textbox", name="Model name")
+        # The box is drawn before the browser has filled in its default name: wait for it.
+        expect(name_box).to_have_value(re.compile(r"^fridge4-efficientnet_lite0-full-"),
+                                       timeout=30_000)
         name = name_box.input_value()
-        assert name.startswith("fridge4-efficientnet_lite0-full-"), name
         click(page, "💾 Save model")
         assert shows(page, f"Saved as {name}", 30_000)
         click(page, "💾 Save model")
