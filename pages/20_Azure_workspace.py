@@ -4,17 +4,22 @@ import streamlit as st
 
 from cvlib.azure.connect import KUBERNETES_PROVIDERS, REQUIRED_PROVIDERS, register_commands
 from ui.azure import (
+    action_result,
+    action_running,
     client,
     confirm_delete,
     connection_badge,
     remember_client,
     run_with_log,
     show_yaml,
+    start_action,
     workspace_form,
 )
 from ui.common import guarded, next_step, page_header
 
 PAGE = "20"
+#: Background jobs: creating a workspace (minutes), and the compute actions (one at a time).
+CREATE_JOB, COMPUTE_JOB = f"{PAGE}:create", f"{PAGE}:compute"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 SIGN_IN_LABELS = {
     "default": "az login / service principal / managed identity (no browser)",
@@ -81,7 +86,11 @@ def connect(log):
 
 
 def create(log):
-    """Register providers if needed, create the resource group and the workspace."""
+    """Register providers if needed, create the resource group and the workspace.
+
+    Runs as a background job: the client it returns is kept by :func:`keep_created`, in
+    the page's own session.
+    """
     from cvlib.azure.connect import (
         REQUIRED_PROVIDERS,
         check_access,
@@ -100,9 +109,14 @@ def create(log):
         register_providers(credential, ref.subscription_id, missing)
     ml = create_workspace(credential, ref, location, log)
     details = check_access(ml)
-    remember_client(ml, details)
     save_config(ref)
-    return details
+    return ml, details
+
+
+def keep_created(result) -> None:
+    """Connect this session to the workspace just created (once), and say so above."""
+    remember_client(*result)
+    st.rerun()
 
 
 if ref is not None:
@@ -115,10 +129,12 @@ if ref is not None:
         details = run_with_log("Checking access", connect)
         if details:
             st.success(f"Connected to {details['name']} in {details['location']}")
-    if create_col.button("Create resource group and workspace", key=f"{PAGE}:create"):
-        details = run_with_log("Creating the workspace (a few minutes)", create)
-        if details:
-            st.success(f"Created and connected to {details['name']}")
+    if create_col.button("Create resource group and workspace", key=f"{PAGE}:create",
+                         disabled=action_running(CREATE_JOB)):
+        start_action(CREATE_JOB, "Creating the workspace (a few minutes)", create)
+    created = action_result(CREATE_JOB, context=(ref, location), once=keep_created)
+    if created:
+        st.success(f"Created and connected to {created[1]['name']}")
 else:
     st.info("Enter the workspace's subscription, resource group and name, or upload the "
             "config.json from the portal's workspace overview page.")
@@ -134,6 +150,7 @@ st.code(register_commands(REQUIRED_PROVIDERS + KUBERNETES_PROVIDERS), language="
 
 def attach_section() -> None:
     """Attach an existing AKS cluster as a Kubernetes compute: the commands, then the call."""
+    from cvlib.azure.operations import wait_for
     from cvlib.azure.specs import aks_commands, attached_kubernetes
 
     st.subheader("Attach an existing AKS cluster (for Kubernetes endpoints)")
@@ -156,9 +173,13 @@ extension** (which also creates the `defaultinstancetype` that deployments name)
     resource_id = st.text_input("AKS resource ID (az aks show --query id -o tsv)",
                                 key=f"{PAGE}:aksid")
     if resource_id and st.button("Attach (after the extension is installed)",
-                                 key=f"{PAGE}:attach"):
-        run_with_log("Attaching", lambda log: ml.compute.begin_attach(
-            attached_kubernetes(compute, resource_id)).result())
+                                 key=f"{PAGE}:attach", disabled=action_running(COMPUTE_JOB)):
+        def attach(log) -> str:
+            wait_for(ml.compute.begin_attach(attached_kubernetes(compute, resource_id)),
+                     f"Attaching {compute}", log)
+            return f"Attached {compute}: page 21 can deploy to it now"
+
+        start_action(COMPUTE_JOB, f"Attaching {compute}", attach)
 
 
 def cleanup_section() -> None:
@@ -171,16 +192,27 @@ def cleanup_section() -> None:
     st.subheader("Clean up compute")
     st.caption("A cluster at 0 nodes costs nothing; deleting it tidies the workspace. An "
                "attached AKS cluster is detached (the cluster itself stays, and still bills).")
+    busy = action_running(COMPUTE_JOB)
     for compute in ml.compute.list():
         st.markdown(f"**{compute.name}** · {compute.type} · "
                     f"{getattr(compute, 'size', '') or ''}")
-        if confirm_delete(PAGE, "compute", compute.name):
-            run_with_log(f"Deleting {compute.name}",
-                         lambda log, name=compute.name: log(delete_compute(ml, name)))
+        if confirm_delete(PAGE, "compute", compute.name, busy):
+            def remove(log, name=compute.name) -> str:
+                return f"{name} {delete_compute(ml, name, log)}"
+
+            start_action(COMPUTE_JOB, f"Deleting {compute.name}", remove)
+
+
+def compute_actions() -> None:
+    """The running or last attach or delete, with its progress, Stop and outcome."""
+    done = action_result(COMPUTE_JOB)
+    if done:
+        st.success(done)
 
 
 guarded(attach_section)()
 guarded(cleanup_section)()
+compute_actions()
 
 ideas = ["Sign in with `az login` in a terminal, then press Connect: no browser window needed."]
 if ref is not None:

@@ -6,18 +6,23 @@ import streamlit as st
 
 from ui.azure import (
     SAMPLE_PHOTOS,
+    action_result,
+    action_running,
     client,
     confirm_delete,
     connection_badge,
     model_folder,
     require_client,
-    run_with_log,
     running_local_endpoints,
     show_yaml,
+    start_action,
 )
 from ui.common import guarded, next_step, page_header
 
 PAGE = "21"
+#: The background jobs of this page: starting the local server, and the Azure actions (one
+#: at a time: a deployment, a scale, a traffic shift or a delete; their buttons wait).
+LOCAL_JOB, AZURE_JOB = f"{PAGE}:local", f"{PAGE}:azure"
 
 page_header("21 Deploy", "Serving the model: locally, on a managed or a Kubernetes endpoint", "🚀")
 connection_badge()
@@ -68,13 +73,15 @@ def local_section(folder) -> None:
             st.rerun()
         with st.expander("Server log"):
             st.code(server.logs())
-    elif folder is not None and st.button("Start local endpoint", key=f"{PAGE}:start",
-                                          type="primary"):
-        server = run_with_log("Starting the local endpoint",
-                              lambda log: start_local_endpoint(folder, port=port, log=log))
-        if server is not None:
-            servers[port] = server
-            st.rerun()
+        return
+    action_result(LOCAL_JOB, context=(str(folder), port))
+    if folder is not None and st.button("Start local endpoint", key=f"{PAGE}:start",
+                                        type="primary", disabled=action_running(LOCAL_JOB)):
+        def start(log) -> str:
+            servers[port] = start_local_endpoint(folder, port=port, log=log)
+            return servers[port].scoring_uri
+
+        start_action(LOCAL_JOB, "Starting the local endpoint", start)
 
 
 def endpoint_name_default(folder: Path) -> str:
@@ -153,22 +160,36 @@ def azure_section(folder: Path, kind: str) -> None:
     from cvlib.azure import deploy
 
     location = (st.session_state.get("azure:workspace") or {}).get("location", "")
-    if st.button(f"Deploy as {deployment}", key=f"{PAGE}:deploy", type="primary"):
-        info = run_with_log("Deploying (often 10 minutes or more)",
-                            lambda log: deploy.deploy(ml, plan, folder, model_name, log,
-                                                      location))
-        if info:
-            st.success(f"Scoring URI: {info.scoring_uri} (traffic {info.traffic})")
-    guarded(traffic_section)(ml, endpoint)
+    busy = action_running(AZURE_JOB)
+    if st.button(f"Deploy as {deployment}", key=f"{PAGE}:deploy", type="primary",
+                 disabled=busy):
+        def run(log) -> str:
+            info = deploy.deploy(ml, plan, folder, model_name, log, location)
+            return f"Scoring URI: {info.scoring_uri} (traffic {info.traffic})"
+
+        start_action(AZURE_JOB, f"Deploying {deployment} (often 10 minutes or more)", run)
+    done = action_result(AZURE_JOB, context=endpoint)
+    if done:
+        st.success(done)
+    guarded(traffic_section)(ml, endpoint, busy)
     cols = st.columns(2)
     if cols[0].button("Show deployment logs", key=f"{PAGE}:logs"):
         st.code(deploy.deployment_logs(ml, endpoint, plan.deployment))
-    if cols[1].button(f"Scale {deployment} to {count} instance(s)", key=f"{PAGE}:scale"):
-        run_with_log("Scaling", lambda log: deploy.scale(ml, endpoint, plan.deployment, count))
+    if cols[1].button(f"Scale {deployment} to {count} instance(s)", key=f"{PAGE}:scale",
+                      disabled=busy):
+        def rescale(log) -> str:
+            deploy.scale(ml, endpoint, plan.deployment, count, log)
+            return f"{deployment} runs on {count} instance(s)"
+
+        start_action(AZURE_JOB, f"Scaling {deployment}", rescale)
 
 
-def traffic_section(ml, endpoint: str) -> None:
-    """The endpoint's deployments: test one by header, shift traffic in steps, roll back."""
+def traffic_section(ml, endpoint: str, busy: bool) -> None:
+    """The endpoint's deployments: test one by header, shift traffic in steps, roll back.
+
+    While another action on the endpoint runs (``busy``), its buttons wait: Azure refuses a
+    second change to an endpoint that is still updating.
+    """
     from azure.core.exceptions import ResourceNotFoundError
 
     from cvlib.azure import deploy
@@ -196,17 +217,25 @@ def traffic_section(ml, endpoint: str) -> None:
             else:
                 label = f"{step}% to {name}"
             if col.button(label, key=f"{PAGE}:shift:{name}:{step}",
-                          disabled=traffic[name] == step):
-                new = run_with_log("Shifting traffic", lambda log, n=name, p=step:
-                                   deploy.shift_traffic(ml, endpoint, n, p))
-                if new:
-                    st.rerun()
-        if traffic[name] == 0 and confirm_delete(PAGE, "deployment", name):
-            run_with_log(f"Deleting {name}",
-                         lambda log, n=name: deploy.delete_deployment(ml, endpoint, n))
+                          disabled=busy or traffic[name] == step):
+                def shift(log, to=name, percent=step) -> str:
+                    split = deploy.shift_traffic(ml, endpoint, to, percent, log)
+                    return "Traffic now: " + ", ".join(f"{d} {t}%" for d, t in split.items())
+
+                start_action(AZURE_JOB, f"Shifting traffic: {step}% to {name}", shift)
+        if traffic[name] == 0 and confirm_delete(PAGE, "deployment", name, busy):
+            def remove(log, gone=name) -> str:
+                deploy.delete_deployment(ml, endpoint, gone, log)
+                return f"Deleted deployment {gone}"
+
+            start_action(AZURE_JOB, f"Deleting {name}", remove)
     st.caption("Clean up: deleting the endpoint deletes its deployments and stops their bill.")
-    if confirm_delete(PAGE, "endpoint", endpoint):
-        run_with_log("Deleting", lambda log: deploy.delete_endpoint(ml, endpoint))
+    if confirm_delete(PAGE, "endpoint", endpoint, busy):
+        def remove_endpoint(log) -> str:
+            deploy.delete_endpoint(ml, endpoint, log)
+            return f"Deleted endpoint {endpoint} and its deployments"
+
+        start_action(AZURE_JOB, f"Deleting {endpoint}", remove_endpoint)
 
 
 def test_deployment(ml, endpoint: str, uri: str, name: str) -> None:

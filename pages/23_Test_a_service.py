@@ -5,16 +5,17 @@ from pathlib import Path
 import streamlit as st
 
 from ui.azure import (
-    SAMPLE_PHOTOS,
     client,
     connection_badge,
     model_folder,
     running_local_endpoints,
 )
-from ui.common import guarded, heavy_import_notice, next_step, page_header
+from ui.common import current_job, guarded, job_monitor, next_step, page_header, start_job
+from ui.datasets import dataset_picker
 from ui.models import model_classes
 
 PAGE = "23"
+TEST_JOB = f"{PAGE}:test"
 
 
 page_header("23 Test a service", "Checking a deployed model against the app, with latency "
@@ -73,17 +74,16 @@ def served_model(target: str) -> Path | None:
     return None
 
 
-def class_warnings(folder: Path, served: Path | None, photos: Path) -> None:
+def class_warnings(folder: Path, served: Path | None, photos) -> None:
     """Warn when the compared model or the photos do not have the service's classes."""
     classes = model_classes(folder)
     if served is not None and model_classes(served) != classes:
         st.warning(f"The service serves {served.name} ({', '.join(model_classes(served))}) "
                    f"but the app's answers come from {folder.name} ({', '.join(classes)}): "
                    "agreement will be meaningless. Pick the served model above.")
-    folders = sorted(p.name for p in photos.iterdir() if p.is_dir()) if photos.is_dir() else []
-    if folders and not set(folders) <= set(classes):
-        st.warning(f"The photos' class folders ({', '.join(folders)}) are not all classes of "
-                   f"{folder.name} ({', '.join(classes)}).")
+    if photos is not None and not set(photos.classes) <= set(classes):
+        st.warning(f"The photos' classes ({', '.join(photos.classes)}) are not all classes "
+                   f"of {folder.name} ({', '.join(classes)}).")
 
 
 if not servers:
@@ -91,40 +91,30 @@ if not servers:
 address = guarded(service_address)(target)
 served = served_model(target)
 folder = guarded(model_folder)(PAGE, served)
-images_dir = Path(st.text_input("Photos (class folders)", str(SAMPLE_PHOTOS),
-                                key=f"{PAGE}:images"))
+photos = dataset_picker("single", "Photos to send")
 if folder is not None:
-    class_warnings(folder, served, images_dir)
+    class_warnings(folder, served, photos)
 n_requests = int(st.number_input("Latency requests", 10, 2000, 200, step=10,
                                  key=f"{PAGE}:n"))
 
 
-@st.cache_data(show_spinner=False)
-def in_app_labels(model: str, paths: tuple[str, ...]) -> list[str]:
-    """The app's own predictions for the photos (cached: the same photos are reused)."""
-    from cvlib.data.images import load_image
-    from cvlib.models.inference import Predictor
+def start_test(uri: str, key: str | None, deployment: str | None, folder: Path) -> None:
+    """Compare and time in a background job: hundreds of requests take a while."""
+    from cvlib.azure.service_test import check_against_app
 
-    predictor = Predictor.load(model, engine="torch")
-    probs = predictor.predict_proba([load_image(p) for p in paths])
-    return [predictor.classes[i] for i in probs.argmax(axis=1)]
+    paths = [path for path, _ in photos.items]
+    start_job(TEST_JOB, lambda progress: check_against_app(
+        uri, paths, folder, key, n_requests, deployment, progress),
+        what=f"testing {uri} with {len(paths)} photos", context=test_context(*address))
 
 
-def run_test(uri: str, key: str | None, deployment: str | None, folder: Path) -> None:
-    """Compare, time, and show the report."""
-    from cvlib.azure.service_test import check_service
-    from cvlib.data.images import is_image_name
+def test_context(uri: str, key: str | None, deployment: str | None) -> tuple:
+    """What a report is about: the service, the model compared and the photos."""
+    return (uri, deployment, str(folder), str(photos.root), len(photos.items), n_requests)
 
-    paths = sorted(p for p in images_dir.rglob("*") if is_image_name(p))
-    if not paths:
-        st.warning(f"No images under {images_dir}")
-        return
-    with heavy_import_notice():
-        expected = in_app_labels(str(folder), tuple(map(str, paths)))
-    bar = st.progress(0.0, "Timing requests")
-    report = check_service(uri, paths, expected, key, n_requests,
-                           on_progress=lambda i, n: bar.progress(i / n, f"Request {i}/{n}"),
-                           deployment=deployment)
+
+def show_report(report) -> None:
+    """Agreement, latency percentiles, and every disagreement or error."""
     cols = st.columns(4)
     cols[0].metric("Agreement with the app", f"{report.agreement:.0%}",
                    help=f"{report.compared} photos")
@@ -137,8 +127,16 @@ def run_test(uri: str, key: str | None, deployment: str | None, folder: Path) ->
         st.code("\n".join(report.errors[:50]))
 
 
-if address and folder and st.button("Test the service", key=f"{PAGE}:run", type="primary"):
-    guarded(run_test)(*address, folder)
+ready = bool(address and folder and photos is not None and photos.items)
+running = (job := current_job(TEST_JOB)) is not None and job.active
+if ready and st.button("Test the service", key=f"{PAGE}:run", type="primary",
+                       disabled=running):
+    guarded(start_test)(*address, folder)
+report = job_monitor(TEST_JOB, context=test_context(*address) if ready else None,
+                     stop_help="Stops after the current request.",
+                     stopped="Stopped on request: no report. Test again to get one.")
+if report is not None:
+    show_report(report)
 
 next_step("pages/23_Test_a_service.py", [
     "Start two workers on the local endpoint (python -m cvlib serve --workers 2) and compare p95.",

@@ -5,15 +5,17 @@ from pathlib import Path
 import streamlit as st
 
 from ui.azure import (
-    SAMPLE_PHOTOS,
+    action_result,
+    action_running,
     client,
     confirm_delete,
     connection_badge,
     require_client,
-    run_with_log,
     show_yaml,
+    start_action,
 )
 from ui.common import guarded, next_step, page_header
+from ui.datasets import dataset_picker
 
 PAGE = "24"
 REPO = Path(__file__).resolve().parent.parent
@@ -44,8 +46,8 @@ run. A job on a GPU size checks first that torch sees the GPU and stops at once 
 reason if it does not, rather than training on the CPU at GPU prices.
 """)
 
-data_dir = Path(st.text_input("Training photos (class folders)", str(SAMPLE_PHOTOS),
-                              key=f"{PAGE}:data"))
+dataset = dataset_picker("single", "Training photos")
+data_dir = dataset.root if dataset is not None else None
 cols = st.columns(2)
 cluster_size = cols[0].text_input("GPU VM size", "Standard_NC4as_T4_v3", key=f"{PAGE}:vm")
 cluster_name = cols[1].text_input("Cluster name", "gpu-cluster", key=f"{PAGE}:cluster")
@@ -66,13 +68,17 @@ def common_specs():
     return cluster, environment, data_name, code_dir
 
 
-def start_job(ml, cluster, data_name: str, build) -> str | None:
-    """Cluster (quota checked), data upload, submit: the same steps for a job and a sweep."""
+def start_cloud_job(ml, prefix: str, cluster, data_name: str, build) -> None:
+    """Cluster (quota checked), data upload, submit: the same steps for a job and a sweep.
+
+    A background job (a new cluster and a large upload take minutes); its result, the
+    submitted job's name, fills the "follow" box once it is done.
+    """
     from cvlib.azure import jobs
 
     location = (st.session_state.get("azure:workspace") or {}).get("location", "")
 
-    def start(log):
+    def start(log) -> str:
         jobs.ensure_cluster(ml, cluster, location, log)
         log(f"Uploading {data_dir} as data asset {data_name}")
         data = jobs.upload_dataset(ml, data_dir, data_name)
@@ -80,7 +86,7 @@ def start_job(ml, cluster, data_name: str, build) -> str | None:
         log(f"Submitted {name}")
         return name
 
-    return run_with_log("Starting", start)
+    start_action(f"{prefix}:start", "Starting in the cloud", start)
 
 
 def metric_reader():
@@ -126,10 +132,16 @@ def submit_and_follow(prefix: str, submit: str, follow: str, cluster, data_name:
     ml = require_client()
     if ml is None:
         return
-    if st.button(submit, key=f"{prefix}:submit", type="primary"):
-        st.session_state[f"{prefix}:job"] = start_job(ml, cluster, data_name, make_job)
-    job_name = st.text_input(follow, st.session_state.get(f"{prefix}:job") or "",
-                             key=f"{prefix}:follow")
+    if st.button(submit, key=f"{prefix}:submit", type="primary",
+                 disabled=action_running(f"{prefix}:start")):
+        start_cloud_job(ml, prefix, cluster, data_name, make_job)
+
+    def follow_submitted(name: str) -> None:
+        st.session_state[f"{prefix}:follow"] = name
+
+    action_result(f"{prefix}:start", context=(str(data_dir), data_name),
+                  once=follow_submitted)
+    job_name = st.text_input(follow, key=f"{prefix}:follow")
     if job_name:
         guarded(show)(ml, job_name)
 
@@ -159,11 +171,14 @@ def bring_home(ml, job_name: str, download) -> None:
     from cvlib.storage.home import studio_home
 
     name = st.text_input("Save as", f"cloud-{job_name}", key=f"{PAGE}:save:{job_name}")
-    if st.button("Download the model into the studio", key=f"{PAGE}:download:{job_name}"):
-        folder = run_with_log("Downloading",
-                              lambda log: download(studio_home() / "models", name))
-        if folder:
-            st.success(f"Saved as {folder.name}: pages 21 and 23 list it now.")
+    job = f"{PAGE}:download:{job_name}"
+    if st.button("Download the model into the studio", key=job,
+                 disabled=action_running(job)):
+        start_action(job, f"Downloading the model of {job_name}",
+                     lambda log: download(studio_home() / "models", name))
+    folder = action_result(job)
+    if folder:
+        st.success(f"Saved as {folder.name}: pages 21 and 23 list it now.")
 
 
 def sweep_tab(common) -> None:
@@ -228,11 +243,16 @@ def cleanup_section() -> None:
     from cvlib.azure.deploy import delete_compute
 
     st.subheader("Clean up")
-    if confirm_delete(PAGE, "cluster", cluster_name):
-        run_with_log("Deleting", lambda log: log(delete_compute(ml, cluster_name)))
+    job = f"{PAGE}:cleanup"
+    if confirm_delete(PAGE, "cluster", cluster_name, action_running(job)):
+        start_action(job, f"Deleting {cluster_name}",
+                     lambda log: f"{cluster_name} {delete_compute(ml, cluster_name, log)}")
+    done = action_result(job, context=cluster_name)
+    if done:
+        st.success(done)
 
 
-common = guarded(common_specs)()
+common = guarded(common_specs)() if dataset is not None else None
 if common:
     train_tab, sweep_tab_ = st.tabs(["One training job", "Sweep"])
     with train_tab:

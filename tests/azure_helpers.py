@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import shutil
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -33,12 +34,22 @@ class OfflineCredential:
 
 
 class Poller:
-    """What ``begin_*`` returns: ``result()`` is immediate here."""
+    """What ``begin_*`` returns: the operation ends ``seconds`` after it began (at once by
+    default), with azure-core's ``done``, ``wait(timeout)`` and ``result``."""
 
-    def __init__(self, value: Any = None) -> None:
+    def __init__(self, value: Any = None, seconds: float = 0.0) -> None:
         self.value = value
+        self.ends = time.monotonic() + seconds
+
+    def done(self) -> bool:
+        return time.monotonic() >= self.ends
+
+    def wait(self, timeout: float | None = None) -> None:
+        left = max(0.0, self.ends - time.monotonic())
+        time.sleep(left if timeout is None else min(left, timeout))
 
     def result(self) -> Any:
+        self.wait()
         return self.value
 
 
@@ -84,7 +95,7 @@ class Deployments:
         if deployment.endpoint_name not in self.ws.endpoints:
             raise ResourceNotFoundError("endpoint not found")
         self.ws.deployments[(deployment.endpoint_name, deployment.name)] = deployment
-        return Poller(deployment)
+        return Poller(deployment, self.ws.deployment_seconds)
 
     def list(self, endpoint_name: str) -> list[Any]:
         return [d for (e, _), d in self.ws.deployments.items() if e == endpoint_name]
@@ -161,7 +172,9 @@ class Jobs:
 
     def create_or_update(self, job: Any) -> Any:
         self.ws.submitted.append(job)
-        return SimpleNamespace(name=f"job-{len(self.ws.submitted)}")
+        name = f"job-{len(self.ws.submitted)}"
+        self.ws.job_table.setdefault(name, SimpleNamespace(name=name, status="Queued"))
+        return SimpleNamespace(name=name)
 
     def get(self, name: str) -> Any:
         return self.ws.job_table[name]
@@ -199,6 +212,8 @@ class FakeWorkspace:
         self.compute = Compute(self)
         self.jobs = Jobs(self)
         self.workspace_name = "ws"
+        #: How long creating a deployment takes (Azure: often 10 minutes or more).
+        self.deployment_seconds = 0.0
 
 
 def tiny_dataset(dest: Path) -> Path:

@@ -8,10 +8,13 @@ asked for a token.
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import shutil
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
@@ -22,6 +25,7 @@ from streamlit.testing.v1 import AppTest
 
 from cvlib.serving.server import LocalEndpoint
 from cvlib.storage.home import studio_home
+from tests.apptest_helpers import run_until
 from tests.azure_helpers import FakeWorkspace, OfflineCredential, tiny_model
 
 REPO = Path(__file__).resolve().parent.parent
@@ -188,28 +192,78 @@ def connected_blue_green(model_dir: Path) -> tuple[FakeWorkspace, str]:
     return ws, endpoint
 
 
-def test_connected_deploy_page_shifts_traffic_in_steps_and_rolls_back(model_dir):
-    ws, endpoint = connected_blue_green(model_dir)
+@pytest.fixture
+def onnx_placeholder(model_dir: Path) -> Iterator[None]:
+    """A model.onnx for the deployment to upload (the fake workspace never runs it)."""
+    (model_dir / "model.onnx").write_bytes(b"uploaded, never run here")
+    yield
+    (model_dir / "model.onnx").unlink()
+
+
+def managed_endpoint_page(ws: FakeWorkspace, endpoint: str) -> AppTest:
+    """Page 21 connected, on a managed endpoint of that name."""
     app = run_page("21_Deploy.py", ws)
     app.radio(key="21:target").set_value("Managed online endpoint").run()
-    app.text_input(key="21:ep").input(endpoint).run()
+    return app.text_input(key="21:ep").input(endpoint).run()
+
+
+def test_connected_deploy_page_shifts_traffic_in_steps_and_rolls_back(model_dir):
+    ws, endpoint = connected_blue_green(model_dir)
+    app = managed_endpoint_page(ws, endpoint)
     assert_no_error(app)
     assert app.text_input(key="21:managed:dep").value == "green"
     assert app.button(key="21:deploy").label == "Deploy as green"
     labels = {b.key: b.label for b in app.button}
     assert labels["21:shift:green:10"] == "10% to green"
     app.button(key="21:shift:green:10").click().run()
+    run_until(app, lambda a: any("Traffic now: green 10%, blue 90%" in s.value
+                                 for s in a.success), timeout=60)
     assert ws.endpoints[endpoint].traffic == {"green": 10, "blue": 90}
     assert {b.key: b.label for b in app.button}["21:shift:blue:100"] == "All traffic to blue"
     app.button(key="21:shift:blue:100").click().run()
-    assert ws.endpoints[endpoint].traffic == {"blue": 100, "green": 0}
+    run_until(app, lambda a: ws.endpoints[endpoint].traffic == {"blue": 100, "green": 0},
+              timeout=60)
+
+
+def stop_button(app: AppTest):
+    """The Stop of the job running on the page, if one runs."""
+    return next((b for b in app.button if b.label == "⏹ Stop"), None)
+
+
+def test_a_deployment_runs_in_the_background_and_says_where_it_is(model_dir,
+                                                                   onnx_placeholder):
+    ws, endpoint = connected_blue_green(model_dir)
+    app = managed_endpoint_page(ws, endpoint)
+    app.button(key="21:deploy").click().run()
+    run_until(app, lambda a: any("Scoring URI: https://" in s.value for s in a.success),
+              timeout=60)
+    assert_no_error(app)
+    captions = " ".join(c.value for c in app.caption)
+    assert "green is live at 0% of traffic" in captions
+    assert ws.endpoints[endpoint].traffic == {"blue": 100}
+
+
+def test_stop_leaves_a_long_deployment_to_azure_and_says_so(model_dir, onnx_placeholder):
+    ws, endpoint = connected_blue_green(model_dir)
+    ws.deployment_seconds = 120
+    with mock.patch("cvlib.azure.operations.REPORT_EVERY", 0.2):
+        app = managed_endpoint_page(ws, endpoint)
+        app.button(key="21:deploy").click().run()
+        run_until(app, lambda a: any("still running" in c.value for c in a.caption),
+                  timeout=60)
+        assert app.button(key="21:deploy").disabled
+        assert app.button(key="21:shift:green:10").disabled
+        stop_button(app).click().run()
+        run_until(app, lambda a: any("Stopped waiting" in w.value for w in a.warning),
+                  timeout=10)
+    assert stop_button(app) is None
+    assert not app.button(key="21:deploy").disabled
+    assert ws.endpoints[endpoint].traffic == {"blue": 100}
 
 
 def test_deleting_an_endpoint_needs_a_confirmation(model_dir):
     ws, endpoint = connected_blue_green(model_dir)
-    app = run_page("21_Deploy.py", ws)
-    app.radio(key="21:target").set_value("Managed online endpoint").run()
-    app.text_input(key="21:ep").input(endpoint).run()
+    app = managed_endpoint_page(ws, endpoint)
     delete = app.button(key=f"21:del:endpoint:{endpoint}")
     assert delete.disabled
     app.checkbox(key=f"21:sure:endpoint:{endpoint}").check().run()
@@ -245,7 +299,8 @@ def test_service_test_page_needs_no_azure_for_a_uri(model_dir):
     app.selectbox(key="23:target").set_value("Any URI").run()
     assert_no_error(app)
     assert "23:run" in button_keys(app)
-    assert app.text_input(key="23:images").value.endswith("sample_data/fridge4")
+    assert app.radio(key="tutorial:single-source").value == "Sample data"
+    assert app.selectbox(key="tutorial:single-sample").value.startswith("Fridge objects")
     app.selectbox(key="23:target").set_value("Azure endpoint").run()
     assert_no_error(app)
     assert any("page 20" in i.value for i in app.info)
@@ -263,7 +318,8 @@ def test_connected_service_test_can_target_one_deployment(model_dir):
 def test_sweep_page_shows_cluster_data_job_and_sweep_yaml():
     app = run_page("24_Cloud_sweep.py")
     assert_no_error(app)
-    assert app.text_input(key="24:data").value.endswith("sample_data/fridge4")
+    assert app.radio(key="tutorial:single-source").value == "Sample data"
+    assert any("fridge4" in b for b in yaml_blocks(app))
     blocks = yaml_blocks(app)
     assert len(blocks) == 4
     assert any("type: sweep" in b and "type: bandit" in b for b in blocks)
@@ -284,3 +340,96 @@ def test_pages_start_without_torch_or_the_azure_sdk(page):
     top = code.split("\ndef ", 1)[0]
     assert "import torch" not in code and "azure.ai.ml" not in top
     assert "shared" not in code
+
+
+class FixedAnswers(http.server.BaseHTTPRequestHandler):
+    """A scoring service on loopback that answers every photo "milk_bottle", ``delay`` late."""
+
+    delay = 0.0
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        time.sleep(self.delay)
+        answer = json.dumps({"predictions": [{"label": "milk_bottle", "probability": 0.9}
+                                             for _ in body["data"]]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def fixed_service() -> Iterator[tuple[str, type[FixedAnswers]]]:
+    """The service's scoring URI and handler (whose ``delay`` a test may set)."""
+    handler = type("Handler", (FixedAnswers,), {})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/score", handler
+    server.shutdown()
+    server.server_close()
+
+
+def service_page(uri: str, requests: int) -> AppTest:
+    app = run_page("23_Test_a_service.py")
+    app.selectbox(key="23:target").set_value("Any URI").run()
+    app.text_input(key="23:uri").input(uri).run()
+    app.number_input(key="23:n").set_value(requests).run()
+    return app
+
+
+def test_a_service_test_runs_in_the_background_and_reports_agreement_and_latency(
+        model_dir, fixed_service):
+    uri, _ = fixed_service
+    app = service_page(uri, 20)
+    app.button(key="23:run").click().run()
+    run_until(app, lambda a: any(m.label == "Agreement with the app" for m in a.metric),
+              timeout=120)
+    assert_no_error(app)
+    metrics = {m.label: m.value for m in app.metric}
+    assert {"Latency p50", "Latency p95", "Latency p99"} <= set(metrics)
+    assert metrics["Agreement with the app"].endswith("%")
+    assert metrics["Agreement with the app"] != "100%"  # the service answers one class only
+
+
+def test_stop_ends_a_service_test_between_requests(model_dir, fixed_service):
+    uri, handler = fixed_service
+    handler.delay = 0.2
+    app = service_page(uri, 2000)
+    app.button(key="23:run").click().run()
+    run_until(app, lambda a: stop_button(a) is not None, timeout=60)
+    assert app.button(key="23:run").disabled
+    stop_button(app).click().run()
+    run_until(app, lambda a: any("no report" in w.value for w in a.warning), timeout=30)
+    assert not any(m.label == "Agreement with the app" for m in app.metric)
+
+
+def test_a_cloud_job_is_started_in_the_background_and_then_followed():
+    ws = FakeWorkspace()
+    app = run_page("24_Cloud_sweep.py", ws)
+    app.button(key="24:t:submit").click().run()
+    run_until(app, lambda a: a.text_input(key="24:t:follow").value == "job-1", timeout=60)
+    assert_no_error(app)
+    assert "gpu-cluster" in ws.computes
+    assert ws.data.versions == {"fridge4": 1}
+    assert [job.type for job in ws.submitted] == ["command"]
+    assert any("Submitted job-1" in c.value for c in app.caption)
+
+
+def test_workspace_page_deletes_a_cluster_in_the_background_after_a_confirmation():
+    from azure.ai.ml.entities import AmlCompute
+
+    ws = FakeWorkspace()
+    ws.computes["gpu-cluster"] = AmlCompute(name="gpu-cluster", size="Standard_NC4as_T4_v3")
+    app = run_page("20_Azure_workspace.py", ws)
+    assert app.button(key="20:del:compute:gpu-cluster").disabled
+    app.checkbox(key="20:sure:compute:gpu-cluster").check().run()
+    app.button(key="20:del:compute:gpu-cluster").click().run()
+    run_until(app, lambda a: any(s.value == "gpu-cluster deleted" for s in a.success),
+              timeout=60)
+    assert_no_error(app)
+    assert ws.compute_actions == [("gpu-cluster", "Delete")]

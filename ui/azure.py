@@ -6,15 +6,20 @@ it is never written to disk, and no token or key is ever drawn on the page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-from cvlib.azure.connect import WorkspaceRef, explain, load_saved_config
+from cvlib.azure.connect import AzureError, WorkspaceRef, explain, load_saved_config
 from cvlib.errors import StudioError
+from cvlib.runtime.progress import Progress
 from cvlib.serving.server import LocalEndpoint
+from ui.common import current_job, job_monitor, start_job
 from ui.models import model_picker
+
+Log = Callable[[str], None]
 
 CLIENT_KEY = "azure:client"
 WORKSPACE_KEY = "azure:workspace"
@@ -90,12 +95,15 @@ def model_folder(page: str, prefer: Path | None = None) -> Path | None:
     return model_picker(page, "Saved model", prefer=prefer)
 
 
-def confirm_delete(page: str, what: str, name: str) -> bool:
-    """A delete button that works only after ticking a box naming what goes (no undo)."""
+def confirm_delete(page: str, what: str, name: str, busy: bool = False) -> bool:
+    """A delete button that works only after ticking a box naming what goes (no undo).
+
+    ``busy``: another action is running, so the button waits for it.
+    """
     sure = st.checkbox(f"Yes, delete {what} {name}: this cannot be undone",
                        key=f"{page}:sure:{what}:{name}")
     return st.button(f"Delete {what} {name}", key=f"{page}:del:{what}:{name}",
-                     disabled=not sure)
+                     disabled=busy or not sure)
 
 
 @st.cache_resource
@@ -112,8 +120,65 @@ def running_local_endpoints() -> dict[int, LocalEndpoint]:
     return servers
 
 
+STOP_HELP = ("Stops waiting at the next step. An operation Azure has already started "
+             "carries on there and ends on its own; this page reads its state again.")
+STOPPED = ("Stopped waiting. Anything Azure had already started carries on there and ends on "
+           "its own: the state shown on this page is read from Azure again.")
+
+
+def start_action(name: str, label: str, work: Callable[[Log], Any]) -> None:
+    """Start ``work(log)`` as this session's background job ``name``; the page reruns.
+
+    Azure actions take from seconds to many minutes (a first deployment builds its image),
+    so they run outside the page script like training does: the page never freezes, can be
+    left and come back to, and shows the same progress and Stop.  Each line ``work`` logs
+    is shown and is where Stop takes effect; any exception becomes Azure's reason in plain
+    words (its SDK raises many types).
+    """
+    def run(progress: Progress) -> Any:
+        progress.update(stage=label)
+
+        def log(message: str) -> None:
+            progress.check()
+            progress.log(message)
+
+        try:
+            return work(log)
+        except StudioError:
+            raise
+        except Exception as error:  # Azure's reason, in plain words
+            raise AzureError(explain(error)) from error
+
+    start_job(name, run, what=label)
+
+
+def action_running(name: str) -> bool:
+    """Whether this session's action ``name`` still runs (its buttons wait meanwhile)."""
+    job = current_job(name)
+    return job is not None and job.active
+
+
+def action_result(name: str, *, context: Any = None,
+                  once: Callable[[Any], None] | None = None) -> Any:
+    """Progress and Stop of action ``name`` while it runs; its result once it is done.
+
+    ``once(result)`` runs a single time per finished job, for what must happen once in the
+    page's own session (keeping a new workspace's client, following a submitted job).
+    """
+    result = job_monitor(name, stop_help=STOP_HELP, stopped=STOPPED, context=context)
+    job = current_job(name)
+    handled = f"{name}:handled"
+    if result is not None and once is not None and st.session_state.get(handled) != job.id:
+        st.session_state[handled] = job.id
+        once(result)
+    return result
+
+
 def run_with_log(label: str, work) -> Any:
-    """Run ``work(log)`` inside a status box that shows each progress line as it comes.
+    """Run ``work(log)`` now, in a status box that shows each progress line as it comes.
+
+    For the one short step whose result belongs to this browser session and cannot be
+    made in a background job: connecting (the client lives in the session's state).
 
     A failure's reason is shown below the box, in plain sight (never only inside it), and
     any exception becomes that message: Azure's SDK raises many types.

@@ -3,6 +3,8 @@
 - :mod:`~cvlib.azure.connect`  which workspace, which credential, an ``MLClient``;
 - :mod:`~cvlib.azure.specs`    the SDK entities we create (environment, model, endpoints,
   deployments, cluster, data, sweep) and their YAML, built without touching Azure;
+- :mod:`~cvlib.azure.operations` wait for Azure's long-running operations, visibly and
+  with a way out;
 - :mod:`~cvlib.azure.deploy`   register and deploy blue/green, shift traffic, roll back, delete;
 - :mod:`~cvlib.azure.jobs`     one training command job on a GPU cluster: quota, data, logs,
   metrics, the model brought home;

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cvlib.azure.operations import wait_for
 from cvlib.errors import StudioError
 
 if TYPE_CHECKING:
@@ -241,10 +242,13 @@ def create_workspace(credential: TokenCredential, ref: WorkspaceRef, location: s
     log(f"Creating resource group {ref.resource_group} in {location}")
     create_resource_group(credential, ref.subscription_id, ref.resource_group, location)
     client = ml_client(ref, credential)
-    log(f"Creating workspace {ref.workspace_name} (storage, key vault and registry too)")
     try:
-        client.workspaces.begin_create(
-            workspace_spec(ref.workspace_name, ref.resource_group, location)).result()
+        wait_for(client.workspaces.begin_create(
+            workspace_spec(ref.workspace_name, ref.resource_group, location)),
+            f"Creating workspace {ref.workspace_name} (storage, key vault and registry too)",
+            log)
+    except StudioError:
+        raise
     except Exception as error:  # report Azure's reason in plain words
         raise AzureError(explain(error)) from error
     log("Workspace ready")

@@ -7,12 +7,12 @@ which is how a model is updated without changing the address callers use.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cvlib.azure.connect import AzureError, explain
+from cvlib.azure.operations import Log, wait_for
 from cvlib.azure.specs import (
     DeploymentPlan,
     deployment_for,
@@ -27,7 +27,6 @@ from cvlib.storage.home import studio_home
 if TYPE_CHECKING:
     from azure.ai.ml import MLClient
 
-Log = Callable[[str], None]
 
 COST_NOTE = (
     "A managed online endpoint bills every instance for every hour it exists, whether or not "
@@ -105,8 +104,8 @@ def ensure_endpoint(client: MLClient, plan: DeploymentPlan, log: Log = print) ->
         log(f"Endpoint {plan.endpoint} exists: its traffic is left as it is")
         return False
     except ResourceNotFoundError:
-        log(f"Creating endpoint {plan.endpoint}")
-        client.online_endpoints.begin_create_or_update(endpoint_for(plan)).result()
+        wait_for(client.online_endpoints.begin_create_or_update(endpoint_for(plan)),
+                 f"Creating endpoint {plan.endpoint}", log)
         return True
 
 
@@ -137,15 +136,15 @@ def deploy(client: MLClient, plan: DeploymentPlan, model_dir: Path, model_name: 
         log(f"Registering environment (model {model.name}:{model.version})")
         environment = client.environments.create_or_update(serving_environment())
         created = ensure_endpoint(client, plan, log)
-        log(f"Creating deployment {plan.deployment} on {plan.instance_count} x "
-            f"{plan.instance_type} (building the image can take 10 minutes)")
         spec = deployment_for(plan, f"azureml:{model.name}:{model.version}",
                               f"azureml:{environment.name}:{environment.version}",
                               code_folder_for(plan))
-        client.online_deployments.begin_create_or_update(spec).result()
+        wait_for(client.online_deployments.begin_create_or_update(spec),
+                 f"Creating deployment {plan.deployment} on {plan.instance_count} x "
+                 f"{plan.instance_type} (building the image can take 10 minutes)", log)
         if created or not any(_current_traffic(client, plan.endpoint).values()):
             log(f"Sending 100% of traffic to {plan.deployment} (nothing else serves yet)")
-            set_traffic(client, plan.endpoint, {plan.deployment: 100})
+            set_traffic(client, plan.endpoint, {plan.deployment: 100}, log)
         else:
             log(f"{plan.deployment} is live at 0% of traffic: test it, then shift traffic")
     except StudioError:
@@ -165,7 +164,8 @@ def _current_traffic(client: MLClient, endpoint: str) -> dict[str, int]:
         return {}
 
 
-def set_traffic(client: MLClient, endpoint: str, traffic: dict[str, int]) -> dict[str, int]:
+def set_traffic(client: MLClient, endpoint: str, traffic: dict[str, int],
+                log: Log = print) -> dict[str, int]:
     """Apply a traffic split (percentages adding up to 100) to the existing endpoint."""
     if sum(traffic.values()) != 100:
         raise StudioError(f"traffic must add up to 100%, not {sum(traffic.values())}%")
@@ -175,20 +175,23 @@ def set_traffic(client: MLClient, endpoint: str, traffic: dict[str, int]) -> dic
         raise StudioError(f"no deployment named {', '.join(sorted(missing))} on {endpoint}")
     current = client.online_endpoints.get(endpoint)
     current.traffic = {name: int(share) for name, share in traffic.items()}
-    client.online_endpoints.begin_create_or_update(current).result()
+    split = ", ".join(f"{name} {share}%" for name, share in current.traffic.items())
+    wait_for(client.online_endpoints.begin_create_or_update(current),
+             f"Setting the traffic of {endpoint} to {split}", log)
     return dict(current.traffic)
 
 
-def shift_traffic(client: MLClient, endpoint: str, to: str, percent: int) -> dict[str, int]:
+def shift_traffic(client: MLClient, endpoint: str, to: str, percent: int,
+                  log: Log = print) -> dict[str, int]:
     """Move ``percent`` of the traffic to deployment ``to`` (one step of a blue/green switch)."""
     traffic = {name: 0 for name in deployment_names(client, endpoint)}
     traffic.update(_current_traffic(client, endpoint))
-    return set_traffic(client, endpoint, split_toward(traffic, to, percent))
+    return set_traffic(client, endpoint, split_toward(traffic, to, percent), log)
 
 
-def rollback(client: MLClient, endpoint: str, to: str) -> dict[str, int]:
+def rollback(client: MLClient, endpoint: str, to: str, log: Log = print) -> dict[str, int]:
     """One click back: all traffic to ``to`` (the deployment that served before)."""
-    return shift_traffic(client, endpoint, to, 100)
+    return shift_traffic(client, endpoint, to, 100, log)
 
 
 def deployment_names(client: MLClient, endpoint: str) -> list[str]:
@@ -214,30 +217,35 @@ def deployment_logs(client: MLClient, endpoint: str, deployment: str, lines: int
                                               lines=lines)
 
 
-def scale(client: MLClient, endpoint: str, deployment: str, instance_count: int) -> None:
+def scale(client: MLClient, endpoint: str, deployment: str, instance_count: int,
+          log: Log = print) -> None:
     """Change the number of instances behind a deployment (cost follows the count)."""
     current = client.online_deployments.get(name=deployment, endpoint_name=endpoint)
     current.instance_count = instance_count
-    client.online_deployments.begin_create_or_update(current).result()
+    wait_for(client.online_deployments.begin_create_or_update(current),
+             f"Scaling {deployment} to {instance_count} instance(s)", log)
 
 
-def delete_deployment(client: MLClient, endpoint: str, deployment: str) -> None:
+def delete_deployment(client: MLClient, endpoint: str, deployment: str,
+                      log: Log = print) -> None:
     """Delete one deployment; one that still takes traffic is refused (callers would fail)."""
     share = _current_traffic(client, endpoint).get(deployment, 0)
     if share:
         raise StudioError(f"{deployment} still serves {share}% of the traffic: send it to "
                           "another deployment first")
-    client.online_deployments.begin_delete(name=deployment, endpoint_name=endpoint).result()
+    wait_for(client.online_deployments.begin_delete(name=deployment, endpoint_name=endpoint),
+             f"Deleting deployment {deployment}", log)
 
 
-def delete_endpoint(client: MLClient, name: str) -> None:
+def delete_endpoint(client: MLClient, name: str, log: Log = print) -> None:
     """Delete the endpoint and all its deployments: billing for their instances stops."""
-    client.online_endpoints.begin_delete(name=name).result()
+    wait_for(client.online_endpoints.begin_delete(name=name), f"Deleting endpoint {name}", log)
 
 
-def delete_compute(client: MLClient, name: str) -> str:
+def delete_compute(client: MLClient, name: str, log: Log = print) -> str:
     """Delete a cluster, or detach an attached Kubernetes cluster (AKS itself stays)."""
     compute = client.compute.get(name)
     action = "Detach" if str(compute.type).lower() == "kubernetes" else "Delete"
-    client.compute.begin_delete(name, action=action).result()
+    wait_for(client.compute.begin_delete(name, action=action),
+             f"{'Detaching' if action == 'Detach' else 'Deleting'} {name}", log)
     return action.lower() + "ed" if action == "Detach" else "deleted"

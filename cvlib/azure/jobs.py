@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cvlib.azure.connect import AzureError, explain
+from cvlib.azure.operations import Log, wait_for
 from cvlib.azure.specs import is_gpu_size
 from cvlib.azure.trial import PRIMARY_METRIC, REQUIRE_CUDA
 from cvlib.errors import StudioError
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from azure.ai.ml import MLClient
     from azure.ai.ml.entities import Environment
 
-Log = Callable[[str], None]
 TERMINAL = frozenset({"Completed", "Failed", "Canceled", "NotResponding"})
 #: The job's command: a CUDA check, the studio's own training command, then the saved model
 #: copied into the output mount (see :mod:`cvlib.azure.trial`).  ``&&`` stops at the first
@@ -122,8 +122,9 @@ def ensure_cluster(client: MLClient, cluster: Any, location: str, log: Log = pri
     except ResourceNotFoundError:
         pass
     log(check_quota(client, cluster.size, 1, location))
-    log(f"Creating cluster {cluster.name} ({cluster.size}, 0-{cluster.max_instances} nodes)")
-    client.compute.begin_create_or_update(cluster).result()
+    wait_for(client.compute.begin_create_or_update(cluster),
+             f"Creating cluster {cluster.name} ({cluster.size}, 0-{cluster.max_instances} "
+             "nodes)", log)
 
 
 def submit(client: MLClient, job: Any) -> str:

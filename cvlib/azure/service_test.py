@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from cvlib.runtime.progress import Progress
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -168,3 +170,30 @@ def check_service(uri: str, paths: Sequence[Path], expected: Sequence[str],
     return ServiceReport(agreement, len(paths), differ, latency, n_requests,
                          errors + latency_errors)
 
+
+
+def check_against_app(uri: str, paths: Sequence[Path], model_dir: Path, key: str | None = None,
+                      n_requests: int = 200, deployment: str | None = None,
+                      progress: Progress | None = None) -> ServiceReport:
+    """:func:`check_service` against the app's own answers from the saved model ``model_dir``.
+
+    The app's answers come from the model's PyTorch weights in this process, so a service
+    that answers differently (another model, other preprocessing) shows up as disagreement.
+    ``progress`` receives each request and stops the test between requests when asked.
+    """
+    from cvlib.data.images import load_image
+    from cvlib.models.inference import Predictor
+
+    def report(done: int, total: int) -> None:
+        if progress is not None:
+            progress.check()
+            progress.update(step=done, total=total)
+
+    if progress is not None:
+        progress.update(stage="The app's own answers")
+    predictor = Predictor.load(model_dir, engine="torch")
+    probs = predictor.predict_proba([load_image(p) for p in paths])
+    expected = [predictor.classes[i] for i in probs.argmax(axis=1)]
+    if progress is not None:
+        progress.update(stage="Comparing, then timing requests")
+    return check_service(uri, paths, expected, key, n_requests, report, deployment)

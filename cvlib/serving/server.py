@@ -226,7 +226,11 @@ def start_local_endpoint(model_dir: str | Path, host: str = "127.0.0.1", port: i
                                    stderr=subprocess.STDOUT, start_new_session=True)
     endpoint = LocalEndpoint(process, host, port, log_path, code_dir, model_dir)
     _wait_healthy(endpoint, startup_timeout)
-    log(f"Local endpoint ready: {endpoint.scoring_uri}")
+    try:
+        log(f"Local endpoint ready: {endpoint.scoring_uri}")
+    except BaseException:  # a Stop pressed at the last moment: leave no server running
+        endpoint.stop()
+        raise
     return endpoint
 
 
