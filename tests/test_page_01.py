@@ -72,6 +72,21 @@ def test_the_learning_rate_finder_runs_in_the_background_and_stops():
     assert not at.exception
 
 
+def test_the_finders_plot_stays_when_its_suggestion_is_used_and_goes_with_other_settings():
+    from cvlib.data.dataset import load_dataset
+    from cvlib.training.config import TrainConfig
+    from ui.training import lr_finder_context
+
+    data = load_dataset(Path(__file__).resolve().parent.parent / "sample_data" / "fridge4")
+    base = TrainConfig(mode="full", image_size=128, epochs=3, lr=1e-3)
+    same = [TrainConfig(mode="full", image_size=128, epochs=6, lr=3.3e-4, schedule="flat")]
+    other = [TrainConfig(mode="full", image_size=160, epochs=3, lr=1e-3),
+             TrainConfig(mode="full", image_size=128, epochs=3, lr=1e-3, batch_size=8)]
+    assert {lr_finder_context(data, c) for c in [base, *same]} == {
+        lr_finder_context(data, base)}
+    assert all(lr_finder_context(data, c) != lr_finder_context(data, base) for c in other)
+
+
 def test_the_suggested_rate_is_applied_with_one_click():
     def script():
         import streamlit as st
@@ -117,9 +132,10 @@ def validation_accuracy(at: AppTest) -> float:
 
 
 def test_quick_training_shows_validation_results():
-    """On the sample data (measured: 22 of 24 validation photos, 91.7 %)."""
+    """On the sample data (measured: 22 of 24 validation photos, 91.7 %): good, never
+    perfect, so a learner has confusions and top losses to look at, as on real photos."""
     at = quick_training(None, 128)
-    assert validation_accuracy(at) >= 75
+    assert 75 <= validation_accuracy(at) < 100
     assert metric_values(at)["Validation images"] == "24"
     assert any("Confusion matrix" in md.value for md in at.markdown)
     assert {t["type"] for t in chart(at, "curves-train-p01")["data"]} == {"bar"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+from streamlit.testing.v1 import AppTest
 
 from cvlib.data.dataset import load_dataset
 from cvlib.runtime.progress import Progress
@@ -64,3 +65,24 @@ def test_the_curves_are_read_back_to_the_learner_in_plain_words():
     assert any("**Underfitting**" in s for s in underfit)
     quick = reading_the_curves([epoch(0, 1.0, 0.2, 0.95)])
     assert any("no epochs" in s for s in quick)
+
+
+def show_quick_vs_full(result) -> None:
+    """The page's comparison of quick and full training, for one result."""
+    from ui.training import quick_vs_full
+
+    quick_vs_full(result)
+
+
+def test_full_training_that_does_not_beat_quick_mode_says_so_with_both_figures():
+    dataset = load_dataset(SAMPLE / "fridge4")
+    result = train(dataset, TrainConfig(mode="full", architecture="efficientnet_lite0",
+                                        image_size=64, epochs=1, batch_size=32, lr=1e-9))
+    quick = result.history[0]["accuracy"]
+    assert result.metrics["accuracy"] <= quick  # a rate this small cannot improve the head
+    at = AppTest.from_function(show_quick_vs_full, args=(result,), default_timeout=30).run()
+    assert not at.exception
+    (warning,) = [w.value for w in at.warning]
+    assert warning.startswith("**Full training did not beat quick mode here**")
+    assert f"({result.metrics['accuracy']:.1%} against {quick:.1%}" in warning
+    assert "quick mode is the better buy" in warning

@@ -355,13 +355,18 @@ def try_an_image(page: str, result) -> None:
                        key=key(page, "try-bars"))
 
 
+def lr_finder_context(dataset: Dataset, config) -> tuple[str, int, str]:
+    """What a finder's plot is about: the data and every setting but the learning rate,
+    the epochs and the schedule, which the plot is there to choose (so using its
+    suggestion keeps the plot on screen, while another image size or network hides it)."""
+    return results_context(dataset, {k: v for k, v in _config_dict(config).items()
+                                     if k not in ("lr", "epochs", "schedule")})
+
+
 def lr_finder_panel(page: str, dataset: Dataset, config) -> None:
     """fastai's learning-rate finder as a background job: progress, Stop, plot, one-click use."""
     name = f"lrfind-{page}"
-    # What the finder ran on: not the learning rate or the schedule it replaces, so using
-    # its suggestion keeps the plot on screen.
-    context = results_context(dataset, {k: v for k, v in _config_dict(config).items()
-                                        if k not in ("lr", "epochs", "schedule")})
+    context = lr_finder_context(dataset, config)
     if st.button("Find a learning rate", key=key(page, "lrfind"),
                  help="Trains briefly with a rising learning rate and plots the loss "
                       "(about a minute on a laptop CPU; the page stays usable)."):
