@@ -5,7 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from PIL import Image, ImageDraw
+
+from cvlib.data.dataset import load_dataset
+from cvlib.data.health import check_health
 from cvlib.training.config import TrainConfig
+from tests.samples import class_folders
 
 FAQ = Path(__file__).resolve().parent.parent / "FAQ.md"
 
@@ -29,3 +34,17 @@ def test_the_speed_advice_names_the_benchmark_that_measured_it():
     assert advice and (Path(__file__).resolve().parent.parent / "bench" /
                        "image_decode.py").is_file()
     assert sentences_about(("bench/image_decode.py",))
+
+
+def test_web_copies_resized_recompressed_and_watermarked_are_found_as_the_faq_says(tmp_path):
+    assert sentences_about(("resized, re-compressed and watermarked copies",))
+    photos = class_folders(tmp_path / "data", {"can": 8, "carton": 8})
+    originals = sorted((photos / "can").glob("*.jpg"))[:4]
+    for n, photo in enumerate(originals):  # what the same shot looks like on another site
+        copy = Image.open(photo).convert("RGB").resize((300, 300))
+        ImageDraw.Draw(copy).text((10, 280), "stock-photos.example", fill=(255, 255, 255))
+        copy.save(photos / "can" / f"web{n}.jpg", quality=70)
+    report = check_health(load_dataset(photos))
+    found = [set(f.items) for f in report.of("duplicate") + report.of("leakage")]
+    for n, photo in enumerate(originals):
+        assert {f"can/{photo.name}", f"can/web{n}.jpg"} in found, photo.name

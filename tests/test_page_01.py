@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from tests.apptest_helpers import metric_values, open_page, run_until
 
 PAGE = "pages/01_Training_introduction.py"
+REPO = Path(__file__).resolve().parent.parent
 
 
 def chart(at: AppTest, key: str) -> dict:
@@ -59,6 +60,25 @@ def test_full_training_draws_both_curves_per_epoch_and_reads_them_back():
     assert len(truth) == 8, "every top loss lists every class's score, the truth marked"
     assert all(m.count("%") == 4 for m in truth)
     assert not [c for c in at.caption if c.value.startswith("features: ")]
+    assert_top_losses_show_where_the_model_looked(at)
+
+
+def assert_top_losses_show_where_the_model_looked(at: AppTest) -> None:
+    """Every top-loss tile is a photo with its Grad-CAM heatmap blended over it: an image
+    (not a message) that matches none of the sample photos as they are."""
+    import numpy as np
+    from PIL import Image
+
+    from cvlib.data.images import load_image, thumbnail
+
+    _, pictures = at.session_state["p01:top-loss-cams"]
+    assert len(pictures) == 8 and all(isinstance(p, Image.Image) for p in pictures.values())
+    bare = [np.asarray(thumbnail(load_image(path), 320).convert("RGB"), dtype=float)
+            for path in sorted((REPO / "sample_data" / "fridge4").rglob("*.jpg"))]
+    for picture in pictures.values():
+        tile = np.asarray(picture, dtype=float)
+        closest = min(np.abs(tile - photo).mean() for photo in bare if photo.shape == tile.shape)
+        assert closest > 2, "a top-loss tile is the bare photo, without its heatmap"
 
 
 def test_the_learning_rate_finder_runs_in_the_background_and_stops():
@@ -77,7 +97,7 @@ def test_the_finders_plot_stays_when_its_suggestion_is_used_and_goes_with_other_
     from cvlib.training.config import TrainConfig
     from ui.training import lr_finder_context
 
-    data = load_dataset(Path(__file__).resolve().parent.parent / "sample_data" / "fridge4")
+    data = load_dataset(REPO / "sample_data" / "fridge4")
     base = TrainConfig(mode="full", image_size=128, epochs=3, lr=1e-3)
     same = [TrainConfig(mode="full", image_size=128, epochs=6, lr=3.3e-4, schedule="flat")]
     other = [TrainConfig(mode="full", image_size=160, epochs=3, lr=1e-3),
