@@ -131,7 +131,8 @@ if ref is not None:
             st.success(f"Connected to {details['name']} in {details['location']}")
     if create_col.button("Create resource group and workspace", key=f"{PAGE}:create",
                          disabled=action_running(CREATE_JOB)):
-        start_action(CREATE_JOB, "Creating the workspace (a few minutes)", create)
+        start_action(CREATE_JOB, "Creating the workspace (a few minutes)", create,
+                     context=(ref, location))
     created = action_result(CREATE_JOB, context=(ref, location), once=keep_created)
     if created:
         st.success(f"Created and connected to {created[1]['name']}")

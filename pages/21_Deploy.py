@@ -81,7 +81,7 @@ def local_section(folder) -> None:
             servers[port] = start_local_endpoint(folder, port=port, log=log)
             return servers[port].scoring_uri
 
-        start_action(LOCAL_JOB, "Starting the local endpoint", start)
+        start_action(LOCAL_JOB, "Starting the local endpoint", start, context=(str(folder), port))
 
 
 def endpoint_name_default(folder: Path) -> str:
@@ -167,7 +167,8 @@ def azure_section(folder: Path, kind: str) -> None:
             info = deploy.deploy(ml, plan, folder, model_name, log, location)
             return f"Scoring URI: {info.scoring_uri} (traffic {info.traffic})"
 
-        start_action(AZURE_JOB, f"Deploying {deployment} (often 10 minutes or more)", run)
+        start_action(AZURE_JOB, f"Deploying {deployment} (often 10 minutes or more)", run,
+                     context=endpoint)
     done = action_result(AZURE_JOB, context=endpoint)
     if done:
         st.success(done)
@@ -181,7 +182,7 @@ def azure_section(folder: Path, kind: str) -> None:
             deploy.scale(ml, endpoint, plan.deployment, count, log)
             return f"{deployment} runs on {count} instance(s)"
 
-        start_action(AZURE_JOB, f"Scaling {deployment}", rescale)
+        start_action(AZURE_JOB, f"Scaling {deployment}", rescale, context=endpoint)
 
 
 def traffic_section(ml, endpoint: str, busy: bool) -> None:
@@ -222,20 +223,21 @@ def traffic_section(ml, endpoint: str, busy: bool) -> None:
                     split = deploy.shift_traffic(ml, endpoint, to, percent, log)
                     return "Traffic now: " + ", ".join(f"{d} {t}%" for d, t in split.items())
 
-                start_action(AZURE_JOB, f"Shifting traffic: {step}% to {name}", shift)
+                start_action(AZURE_JOB, f"Shifting traffic: {step}% to {name}", shift,
+                             context=endpoint)
         if traffic[name] == 0 and confirm_delete(PAGE, "deployment", name, busy):
             def remove(log, gone=name) -> str:
                 deploy.delete_deployment(ml, endpoint, gone, log)
                 return f"Deleted deployment {gone}"
 
-            start_action(AZURE_JOB, f"Deleting {name}", remove)
+            start_action(AZURE_JOB, f"Deleting {name}", remove, context=endpoint)
     st.caption("Clean up: deleting the endpoint deletes its deployments and stops their bill.")
     if confirm_delete(PAGE, "endpoint", endpoint, busy):
         def remove_endpoint(log) -> str:
             deploy.delete_endpoint(ml, endpoint, log)
             return f"Deleted endpoint {endpoint} and its deployments"
 
-        start_action(AZURE_JOB, f"Deleting {endpoint}", remove_endpoint)
+        start_action(AZURE_JOB, f"Deleting {endpoint}", remove_endpoint, context=endpoint)
 
 
 def test_deployment(ml, endpoint: str, uri: str, name: str) -> None:

@@ -86,7 +86,8 @@ def start_cloud_job(ml, prefix: str, cluster, data_name: str, build) -> None:
         log(f"Submitted {name}")
         return name
 
-    start_action(f"{prefix}:start", "Starting in the cloud", start)
+    start_action(f"{prefix}:start", "Starting in the cloud", start,
+                 context=(str(data_dir), data_name))
 
 
 def metric_reader():
@@ -246,7 +247,8 @@ def cleanup_section() -> None:
     job = f"{PAGE}:cleanup"
     if confirm_delete(PAGE, "cluster", cluster_name, action_running(job)):
         start_action(job, f"Deleting {cluster_name}",
-                     lambda log: f"{cluster_name} {delete_compute(ml, cluster_name, log)}")
+                     lambda log: f"{cluster_name} {delete_compute(ml, cluster_name, log)}",
+                     context=cluster_name)
     done = action_result(job, context=cluster_name)
     if done:
         st.success(done)

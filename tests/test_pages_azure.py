@@ -241,6 +241,8 @@ def test_a_deployment_runs_in_the_background_and_says_where_it_is(model_dir,
     captions = " ".join(c.value for c in app.caption)
     assert "green is live at 0% of traffic" in captions
     assert ws.endpoints[endpoint].traffic == {"blue": 100}
+    app.text_input(key="21:ep").input("cvlib-another-endpoint").run()
+    assert not any("Scoring URI" in s.value for s in app.success)  # it was another endpoint's
 
 
 def test_stop_leaves_a_long_deployment_to_azure_and_says_so(model_dir, onnx_placeholder):

@@ -126,14 +126,16 @@ STOPPED = ("Stopped waiting. Anything Azure had already started carries on there
            "its own: the state shown on this page is read from Azure again.")
 
 
-def start_action(name: str, label: str, work: Callable[[Log], Any]) -> None:
+def start_action(name: str, label: str, work: Callable[[Log], Any], *,
+                 context: Any = None) -> None:
     """Start ``work(log)`` as this session's background job ``name``; the page reruns.
 
     Azure actions take from seconds to many minutes (a first deployment builds its image),
     so they run outside the page script like training does: the page never freezes, can be
     left and come back to, and shows the same progress and Stop.  Each line ``work`` logs
     is shown and is where Stop takes effect; any exception becomes Azure's reason in plain
-    words (its SDK raises many types).
+    words (its SDK raises many types).  ``context`` is what it acts on (an endpoint, a
+    cluster): :func:`action_result` shows its outcome only while the page is on the same.
     """
     def run(progress: Progress) -> Any:
         progress.update(stage=label)
@@ -149,7 +151,7 @@ def start_action(name: str, label: str, work: Callable[[Log], Any]) -> None:
         except Exception as error:  # Azure's reason, in plain words
             raise AzureError(explain(error)) from error
 
-    start_job(name, run, what=label)
+    start_job(name, run, what=label, context=context)
 
 
 def action_running(name: str) -> bool:
