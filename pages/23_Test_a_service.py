@@ -5,12 +5,13 @@ from pathlib import Path
 import streamlit as st
 
 from ui.azure import (
+    action_running,
     client,
     connection_badge,
     model_folder,
     running_local_endpoints,
 )
-from ui.common import current_job, guarded, job_monitor, next_step, page_header, start_job
+from ui.common import guarded, job_monitor, next_step, page_header, start_job
 from ui.datasets import dataset_picker
 from ui.models import model_classes
 
@@ -128,9 +129,8 @@ def show_report(report) -> None:
 
 
 ready = bool(address and folder and photos is not None and photos.items)
-running = (job := current_job(TEST_JOB)) is not None and job.active
 if ready and st.button("Test the service", key=f"{PAGE}:run", type="primary",
-                       disabled=running):
+                       disabled=action_running(TEST_JOB)):
     guarded(start_test)(*address, folder)
 report = job_monitor(TEST_JOB, context=test_context(*address) if ready else None,
                      stop_help="Stops after the current request.",

@@ -13,18 +13,17 @@ from typing import Any
 import streamlit as st
 
 from cvlib.azure.connect import AzureError, WorkspaceRef, explain, load_saved_config
+from cvlib.azure.operations import Log
 from cvlib.errors import StudioError
 from cvlib.runtime.progress import Progress
 from cvlib.serving.server import LocalEndpoint
 from ui.common import current_job, job_monitor, start_job
 from ui.models import model_picker
 
-Log = Callable[[str], None]
-
 CLIENT_KEY = "azure:client"
 WORKSPACE_KEY = "azure:workspace"
-#: The photos pages 23 and 24 start with: the repository's own sample data, which every
-#: clone has (a folder beside the repository would not be there for a user).
+#: The photos page 21 sends to a deployment it tests: the repository's own sample data,
+#: which every clone has (pages 23 and 24 take the tutorial's dataset choice).
 SAMPLE_PHOTOS = Path(__file__).resolve().parent.parent / "sample_data" / "fridge4"
 
 
