@@ -13,9 +13,8 @@ from typing import Any
 import streamlit as st
 
 from cvlib.azure.connect import AzureError, WorkspaceRef, explain, load_saved_config
-from cvlib.azure.operations import Log
 from cvlib.errors import StudioError
-from cvlib.runtime.progress import Progress
+from cvlib.runtime.progress import Log, Progress
 from cvlib.serving.server import LocalEndpoint
 from ui.common import current_job, job_monitor, start_job
 from ui.models import model_picker

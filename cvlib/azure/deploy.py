@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cvlib.azure.connect import AzureError, explain
-from cvlib.azure.operations import Log, wait_for
+from cvlib.azure.operations import wait_for
 from cvlib.azure.specs import (
     DeploymentPlan,
     deployment_for,
@@ -21,6 +21,7 @@ from cvlib.azure.specs import (
     serving_environment,
 )
 from cvlib.errors import StudioError
+from cvlib.runtime.progress import Log
 from cvlib.serving.server import build_code_folder, ensure_onnx
 from cvlib.storage.home import studio_home
 
@@ -244,8 +245,7 @@ def delete_endpoint(client: MLClient, name: str, log: Log = print) -> None:
 
 def delete_compute(client: MLClient, name: str, log: Log = print) -> str:
     """Delete a cluster, or detach an attached Kubernetes cluster (AKS itself stays)."""
-    compute = client.compute.get(name)
-    action = "Detach" if str(compute.type).lower() == "kubernetes" else "Delete"
-    wait_for(client.compute.begin_delete(name, action=action),
-             f"{'Detaching' if action == 'Detach' else 'Deleting'} {name}", log)
-    return action.lower() + "ed" if action == "Detach" else "deleted"
+    detach = str(client.compute.get(name).type).lower() == "kubernetes"
+    wait_for(client.compute.begin_delete(name, action="Detach" if detach else "Delete"),
+             f"{'Detaching' if detach else 'Deleting'} {name}", log)
+    return "detached" if detach else "deleted"

@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cvlib.azure.connect import AzureError, explain
-from cvlib.azure.operations import Log, wait_for
+from cvlib.azure.operations import wait_for
 from cvlib.azure.specs import is_gpu_size
 from cvlib.azure.trial import PRIMARY_METRIC, REQUIRE_CUDA
 from cvlib.errors import StudioError
+from cvlib.runtime.progress import Log
 
 if TYPE_CHECKING:
     from azure.ai.ml import MLClient

@@ -14,10 +14,9 @@ so the pages say so, and the endpoint's state is read again from Azure on the ne
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
-Log = Callable[[str], None]
+from cvlib.runtime.progress import Log
 
 #: Seconds between two "still running" lines: often enough to show life, rarely enough to
 #: keep a ten-minute deployment's log short.

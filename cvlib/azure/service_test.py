@@ -171,7 +171,6 @@ def check_service(uri: str, paths: Sequence[Path], expected: Sequence[str],
                          errors + latency_errors)
 
 
-
 def check_against_app(uri: str, paths: Sequence[Path], model_dir: Path, key: str | None = None,
                       n_requests: int = 200, deployment: str | None = None,
                       progress: Progress | None = None) -> ServiceReport:
@@ -184,16 +183,15 @@ def check_against_app(uri: str, paths: Sequence[Path], model_dir: Path, key: str
     from cvlib.data.images import load_image
     from cvlib.models.inference import Predictor
 
-    def report(done: int, total: int) -> None:
-        if progress is not None:
-            progress.check()
-            progress.update(step=done, total=total)
+    progress = progress or Progress()
 
-    if progress is not None:
-        progress.update(stage="The app's own answers")
+    def report(done: int, total: int) -> None:
+        progress.check()
+        progress.update(step=done, total=total)
+
+    progress.update(stage="The app's own answers")
     predictor = Predictor.load(model_dir, engine="torch")
     probs = predictor.predict_proba([load_image(p) for p in paths])
     expected = [predictor.classes[i] for i in probs.argmax(axis=1)]
-    if progress is not None:
-        progress.update(stage="Comparing, then timing requests")
+    progress.update(stage="Comparing, then timing requests")
     return check_service(uri, paths, expected, key, n_requests, report, deployment)

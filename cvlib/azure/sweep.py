@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from cvlib.azure.jobs import TERMINAL, TrainPlan, command_job, download_model
 from cvlib.azure.trial import PRIMARY_METRIC
 from cvlib.errors import StudioError
+from cvlib.runtime.progress import Log
 
 if TYPE_CHECKING:
     from azure.ai.ml import MLClient
@@ -36,7 +37,6 @@ ALLOWED_DISTRIBUTIONS: dict[str, frozenset[str]] = {
                          "qloguniform", "normal", "qnormal", "lognormal", "qlognormal"}),
     "bayesian": frozenset({"choice", "uniform", "quniform"}),
 }
-Log = Callable[[str], None]
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,10 @@ from typing import Any
 
 from cvlib.errors import Cancelled
 
+Log = Callable[[str], None]
+"""Where long work that reports in lines sends them: ``print`` on the command line, a
+job's :meth:`Progress.log` in the app (which is also where its Stop takes effect)."""
+
 
 @dataclass
 class Progress:

@@ -21,11 +21,11 @@ import time
 import urllib.error
 import urllib.request
 import venv
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cvlib.errors import StudioError
+from cvlib.runtime.progress import Log
 from cvlib.storage.home import studio_home
 
 #: What the serving environment holds, pinned to the versions the studio itself tests with,
@@ -54,7 +54,6 @@ SERVING_FILES = ("model.json", "model.onnx")
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 _MARKER = "cvlib-serving-requirements.txt"
 
-Log = Callable[[str], None]
 
 
 class ServingError(StudioError):
