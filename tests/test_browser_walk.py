@@ -267,7 +267,8 @@ def test_a_learner_walks_the_tutorial_and_sees_what_each_page_promises(
     with timed("01: another dataset hides the results; a reload keeps the choice"):
         folder_choice(page, other_data)
         assert shows(page, "other data or other settings", 30_000)
-        assert page.get_by_text("Validation accuracy").count() == 0
+        # The old run's elements stay, faded, until the new script run ends: wait for it.
+        expect(page.get_by_text("Validation accuracy")).to_have_count(0, timeout=30_000)
         page.reload()
         box = page.get_by_role("textbox", name="Folder path")
         box.wait_for(timeout=60_000)

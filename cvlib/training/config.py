@@ -44,7 +44,7 @@ class TrainConfig:
     resize: str = "squish"
     views: tuple[str, ...] = ("identity",)
     regions: str = "auto"
-    weight_decay: float = 1e-2
+    weight_decay: float = 3e-3  # bench/recipes.py: 3e-3 and 1e-3 both beat 1e-2 on the mean
     standardize: bool = False
     label_smoothing: float = 0.0
     epochs: int = 3
