@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 from cvlib.models.card import ModelCard
 from cvlib.models.preprocess import Preprocessing
-from ui.models import classes_mismatch, default_model_name
+from ui.models import classes_mismatch, default_model_name, describe
 
 
 def card(architecture: str, mode: str) -> ModelCard:
@@ -31,3 +32,15 @@ def test_other_classes_are_named_both_ways():
     problem = classes_mismatch(["can", "milk", "water"], ["milk", "juice"])
     assert "never learned (juice)" in problem
     assert "does not have (can, water)" in problem
+
+
+def test_a_model_is_listed_by_when_it_was_saved_and_an_onnx_export_does_not_change_it(tmp_path):
+    folder = tmp_path / "fridge4-tiny"
+    folder.mkdir()
+    (folder / "model.json").write_text("{}")
+    saved = 1_700_000_000  # 2023-11-14
+    os.utime(folder / "model.json", (saved, saved))
+    before = describe(folder)
+    (folder / "model.onnx").write_bytes(b"exported later")  # the folder's time is now
+    assert describe(folder) == before
+    assert "saved 2023-11-1" in before

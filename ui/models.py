@@ -19,6 +19,7 @@ import streamlit as st
 from cvlib.errors import StudioError
 from cvlib.models.card import ModelCard
 from cvlib.storage.home import studio_home
+from cvlib.storage.persist import META_FILE, list_model_folders, safe_name
 from ui.common import key
 
 
@@ -29,8 +30,6 @@ def models_home() -> Path:
 
 def saved_models() -> list[Path]:
     """The one list of saved models, newest first (incomplete saves are never listed)."""
-    from cvlib.storage.persist import list_model_folders
-
     return list_model_folders(models_home())
 
 
@@ -60,8 +59,6 @@ def _data_name(card: ModelCard) -> str:
 
 def default_model_name(card: ModelCard, data_name: str | None = None) -> str:
     """``<data>-<backbone>-<mode>-<yyyymmdd-hhmm>``: a name that says what the model is."""
-    from cvlib.storage.persist import safe_name
-
     when = _trained_when(card).strftime("%Y%m%d-%H%M")
     return safe_name(f"{data_name or _data_name(card)}-{card.architecture}-{card.mode}-{when}")
 
@@ -88,8 +85,6 @@ def save_form(page: str, default_name: str, write: Callable[[Path], Any], *,
     apart, so a new model's default name replaces the previous one's in the box.
     Returns the folder once saved (on the run that saves it).
     """
-    from cvlib.storage.persist import safe_name
-
     pending = key(page, "replace")
     with st.form(key(page, "save")):
         name = st.text_input("Model name", default_name,
@@ -140,8 +135,15 @@ def model_classes(folder: Path) -> list[str]:
 
 
 def describe(folder: Path) -> str:
-    """A saved model in one line: its name, its classes, when it was saved."""
-    saved = dt.datetime.fromtimestamp(folder.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+    """A saved model in one line: its name, its classes, when it was saved.
+
+    "Saved" is when ``model.json`` was written, not the folder's time: an ONNX export into
+    the folder (page 03, a deployment) would otherwise change the line, and a picker whose
+    option changes under it loses the user's choice.
+    """
+    card = folder / META_FILE
+    stamp = (card if card.is_file() else folder).stat().st_mtime
+    saved = dt.datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M")
     classes = model_classes(folder)
     shown = ", ".join(classes[:5]) + (", …" if len(classes) > 5 else "")
     return f"{folder.name} · {len(classes)} classes ({shown}) · saved {saved}"

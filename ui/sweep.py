@@ -28,7 +28,7 @@ from cvlib.training.sweep import (
 )
 
 CHOICES: dict[str, list[Any]] = {
-    "weight_decay": [0.0, 1e-4, 1e-3, 1e-2, 1e-1],
+    "weight_decay": [0.0, 1e-4, 1e-3, 3e-3, 1e-2, 1e-1],
     "label_smoothing": [0.0, 0.05, 0.1, 0.2],
     "image_size": [96, 128, 160, 192, 224, 240, 260, 288],
     "architecture": list_models(),
