@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from cvlib.models.registry import list_models
+from cvlib.training.config import TrainConfig
 from cvlib.training.presets import WORKSHOP_GRID, WORKSHOP_GRID_FIXED
 from cvlib.training.sweep import (
     ACCURACIES,
@@ -28,7 +29,8 @@ from cvlib.training.sweep import (
 )
 
 CHOICES: dict[str, list[Any]] = {
-    "weight_decay": [0.0, 1e-4, 1e-3, 3e-3, 1e-2, 1e-1],
+    # The default is always a choice: the editor starts around it (_default_values).
+    "weight_decay": sorted({0.0, 1e-4, 1e-3, 1e-2, 1e-1, TrainConfig.weight_decay}),
     "label_smoothing": [0.0, 0.05, 0.1, 0.2],
     "image_size": [96, 128, 160, 192, 224, 240, 260, 288],
     "architecture": list_models(),
@@ -76,8 +78,6 @@ SHOWN_FIRST = "last_accuracy"
 
 def grid_editor(page: str, workshop: bool) -> tuple[dict[str, list[Any]], dict[str, Any], int]:
     """Choose the values of each setting to sweep; returns ``(axes, fixed, repeats)``."""
-    from cvlib.training.config import TrainConfig
-
     defaults = TrainConfig()
     mode = st.radio("Training mode for every cell", ["quick", "full"], horizontal=True,
                     key=f"{page}:mode", disabled=workshop,

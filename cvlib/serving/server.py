@@ -55,7 +55,6 @@ _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 _MARKER = "cvlib-serving-requirements.txt"
 
 
-
 class ServingError(StudioError):
     """The local endpoint could not be prepared, started or reached."""
 

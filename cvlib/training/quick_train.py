@@ -98,7 +98,7 @@ def fit_linear_head(
     num_classes: int,
     *,
     multi_label: bool = False,
-    weight_decay: float = 3e-3,
+    weight_decay: float = TrainConfig.weight_decay,
     label_smoothing: float = 0.0,
     standardize: bool = False,
     max_iter: int = 300,
