@@ -56,16 +56,20 @@ def wait_for_health(url: str, timeout: float = 90.0) -> None:
 
 
 @contextmanager
-def streamlit_server(home: Path, port: int | None = None,
-                     host: str = "127.0.0.1") -> Iterator[str]:
-    """Run ``streamlit run app.py`` on loopback with its own studio home; yield its URL."""
+def streamlit_server(home: Path, port: int | None = None, host: str = "127.0.0.1",
+                     options: tuple[str, ...] = ()) -> Iterator[str]:
+    """Run ``streamlit run app.py`` on loopback with its own studio home; yield its URL.
+
+    ``options`` are more ``--section.option value`` pairs for Streamlit (benchmarks use
+    them to compare a setting of ``.streamlit/config.toml`` with Streamlit's default).
+    """
     port = port or free_port()
     env = {**os.environ, "CVLIB_HOME": str(home), "PYTHONUNBUFFERED": "1"}
     log = open(home / f"streamlit-{port}.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", host, "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *options],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://{host}:{port}"
     try:
@@ -78,6 +82,23 @@ def streamlit_server(home: Path, port: int | None = None,
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+CACHES = ("features", "backbones")
+"""The studio home's caches: content-addressed and written atomically, so safe to share."""
+
+
+def share_caches(home: Path, source: Path) -> Path:
+    """Give ``home`` the feature and backbone caches of ``source`` (the test session's home).
+
+    A browser test's server keeps its own models, runs and settings, but need not export
+    the ImageNet backbones and compute the sample photos' features again when an earlier
+    test has.
+    """
+    for name in CACHES:
+        (source / name).mkdir(parents=True, exist_ok=True)
+        (home / name).symlink_to(source / name, target_is_directory=True)
+    return home
 
 
 def launch_chromium(playwright, extra_args: list[str] | None = None):

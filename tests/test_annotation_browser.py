@@ -13,7 +13,13 @@ import pytest
 
 from cvlib.data.dataset import load_dataset
 from cvlib.data.labels_csv import read_labels_csv
-from tests.browser import launch_chromium, page_exceptions, streamlit_server, wait_for_app
+from tests.browser import (
+    launch_chromium,
+    page_exceptions,
+    share_caches,
+    streamlit_server,
+    wait_for_app,
+)
 from tests.samples import CLASSES, flat_folder
 
 pytestmark = [pytest.mark.browser]
@@ -100,12 +106,18 @@ def metric(page, label: str) -> str | None:
     return cards.first.locator("[data-testid='stMetricValue']").inner_text()
 
 
-def test_page_02_opens_on_the_sample_data_and_trains_on_the_real_set(shared_data: Path,
-                                                                     tmp_path: Path):
-    """The workshop preset (quick, Lite0 at 224 px, strips) on the 120 real shop photos."""
+def test_page_02_opens_on_the_sample_data_and_trains_on_the_real_set(
+        shared_data: Path, tmp_path: Path, studio_home_for_tests: Path):
+    """The workshop preset (quick, Lite0 at 224 px, strips) on the 120 real shop photos.
+
+    Its features land in the session's cache, where ``tests/test_multilabel.py``'s
+    real-photo floors (the same recipe) find them."""
     from playwright.sync_api import sync_playwright
 
-    with streamlit_server(tmp_path) as url, sync_playwright() as playwright:
+    home = tmp_path / "home"
+    home.mkdir()
+    share_caches(home, studio_home_for_tests)
+    with streamlit_server(home) as url, sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         page = open_page(browser, url, "Multi_label")
         page.get_by_text("Label sets and a few images").wait_for(timeout=TIMEOUT_MS)

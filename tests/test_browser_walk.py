@@ -26,7 +26,13 @@ from pathlib import Path
 import pytest
 
 from cvlib.training.presets import WORKSHOP_GRID
-from tests.browser import launch_chromium, page_exceptions, streamlit_server, wait_for_app
+from tests.browser import (
+    launch_chromium,
+    page_exceptions,
+    share_caches,
+    streamlit_server,
+    wait_for_app,
+)
 from ui.common import available_pages
 
 REPO = Path(__file__).resolve().parent.parent
@@ -42,10 +48,11 @@ TIMINGS: dict[str, float] = {}
 # ---------------------------------------------------------------- fixtures
 
 @pytest.fixture(scope="module")
-def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """One Streamlit server with its own studio home: ``(url, home)``."""
+def studio(tmp_path_factory: pytest.TempPathFactory,
+           studio_home_for_tests: Path) -> Iterator[tuple[str, Path]]:
+    """One Streamlit server with its own studio home (the session's caches): ``(url, home)``."""
     pytest.importorskip("playwright")
-    home = tmp_path_factory.mktemp("walk-home")
+    home = share_caches(tmp_path_factory.mktemp("walk-home"), studio_home_for_tests)
     with streamlit_server(home) as url:
         yield url, home
 
