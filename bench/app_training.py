@@ -1,17 +1,18 @@
-"""How much slower training is inside the app than in plain Python, and why it was.
+"""Every workshop preset's wall time in the app, and how it compares with plain Python.
 
-Times the two workshop actions a learner waits for longest, clicked in headless Chromium
-(Debian's) on the sample data, each on a fresh server and studio home (cold caches):
-page 01's workshop preset (full training, 3 epochs) and page 11's workshop grid (three
-learning rates).  The same work is then timed in this process with ``cvlib`` alone, and the
-ratio app / plain Python is printed.
+Clicks each page's workshop action in headless Chromium (Debian's) on the sample data, on
+one fresh server and studio home (cold caches, in the tutorial's order): page 01's preset
+(full training, 3 epochs), page 02's (quick multi-label), page 03's comparison (tiny and
+fast), page 11's grid (three learning rates) and page 12's rounds 0 and 1.  Page 01's and
+page 11's work is then timed in this process with ``cvlib`` alone, and the ratio app /
+plain Python is printed.
 
 With ``--streamlit-default`` the app also runs once with Streamlit's own
 ``runner.postScriptGC = true``: a full garbage collection after every script run.  The
 progress panels rerun once a second, and with PyTorch loaded each collection holds the GIL
 long enough to starve the training thread; ``.streamlit/config.toml`` turns it off.
 
-Usage: .venv/bin/python bench/app_training.py [--streamlit-default]
+Usage: .venv/bin/python bench/app_training.py [--streamlit-default] [--only 01,11]
 """
 
 from __future__ import annotations
@@ -61,21 +62,44 @@ def clicked(page, toggle: str, button: str, done: str) -> float:
     return time.perf_counter() - start
 
 
-def in_the_app(options: tuple[str, ...]) -> dict[str, float]:
-    """Both workshop actions, clicked in the browser on one fresh server."""
+WORKSHOP_ACTIONS = [
+    # (what, page title, workshop toggle, button, what shows when it is done)
+    ("page 01", "01 Training introduction", "Workshop preset", "▶ Train",
+     "Validation accuracy"),
+    ("page 02", "02 Multi-label", "Workshop preset", "▶ Train", "Decision threshold"),
+    ("page 03", "03 Accuracy vs speed", "Workshop presets", "▶ Compare", "Recommendation:"),
+    ("page 11", "11 Hyperparameters", "Workshop preset (3 learning rates", "▶ Run the grid",
+     "Best setting"),
+    ("page 12", "12 Hard negatives", "Workshop preset", "▶ Round 0", "Review: the"),
+]
+"""The workshop presets, page by page; ``--only`` keeps those named."""
+
+
+def next_round(page) -> float:
+    """Page 12's second click: seconds from "Add negatives and retrain" to round 1."""
+    start = time.perf_counter()
+    page.get_by_role("button", name="➕ Add").first.click()
+    page.get_by_text("Round 1: the model names a class").first.wait_for(timeout=900_000)
+    return time.perf_counter() - start
+
+
+def in_the_app(options: tuple[str, ...], only: set[str]) -> dict[str, float]:
+    """The workshop actions, clicked in the browser on one fresh server."""
     from playwright.sync_api import sync_playwright
 
+    timings = {}
     with tempfile.TemporaryDirectory() as home, \
             harness.streamlit_server(Path(home), options=options) as url, \
             sync_playwright() as pw:
         browser = harness.launch_chromium(pw)
-        page = open_page(browser, url, "01 Training introduction")
-        page01 = clicked(page, "Workshop preset", "▶ Train", "Validation accuracy")
-        page = open_page(browser, url, "11 Hyperparameters")
-        page11 = clicked(page, "Workshop preset (3 learning rates", "▶ Run the grid",
-                         "Best setting")
+        for what, title, toggle, button, done in WORKSHOP_ACTIONS:
+            if what in only:
+                page = open_page(browser, url, title)
+                timings[what] = clicked(page, toggle, button, done)
+                if what == "page 12":
+                    timings[what] += next_round(page)
         browser.close()
-    return {"page 01": page01, "page 11": page11}
+    return timings
 
 
 def timed_in_fresh_home(work: Callable[[], object]) -> float:
@@ -105,19 +129,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--streamlit-default", action="store_true",
                         help="also time the app with Streamlit's postScriptGC = true")
+    parser.add_argument("--only", default=",".join(a[0].split()[1] for a in WORKSHOP_ACTIONS),
+                        help="pages to time, e.g. 01,11 (default: every workshop preset)")
     args = parser.parse_args()
     if harness.chromium_path() is None:
         raise SystemExit("Chromium not found: apt-get install -y chromium")
-    runs = {"app": in_the_app(())}
+    only = {f"page {n}" for n in args.only.split(",")}
+    runs = {"app": in_the_app((), only)}
     if args.streamlit_default:
-        runs["app, Streamlit's GC"] = in_the_app(("--runner.postScriptGC", "true"))
-    plain = in_plain_python()
+        runs["app, Streamlit's GC"] = in_the_app(("--runner.postScriptGC", "true"), only)
+    plain = in_plain_python() if {"page 01", "page 11"} & only else {}
     print("seconds from the click to the result (sample data, cold caches):")
-    for action, seconds in plain.items():
-        line = f"  {action}: plain Python {seconds:5.1f}"
+    for action in runs["app"]:
+        line = f"  {action}:"
+        if action in plain:
+            line += f" plain Python {plain[action]:5.1f} |"
         for name, timings in runs.items():
-            line += f" | {name} {timings[action]:5.1f} ({timings[action] / seconds:.2f}x)"
-        print(line)
+            ratio = f" ({timings[action] / plain[action]:.2f}x)" if action in plain else ""
+            line += f" {name} {timings[action]:5.1f}{ratio} |"
+        print(line.rstrip(" |"))
 
 
 if __name__ == "__main__":

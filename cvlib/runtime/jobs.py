@@ -9,6 +9,7 @@ started it, so two browser sessions never see or stop each other's work.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 import traceback
@@ -100,6 +101,11 @@ class JobManager:
         finally:
             job.finished = time.time()
             job.progress.update(stage=job.status)
+            # The app turns off Streamlit's full collection after every script run (it held
+            # the GIL while training ran: .streamlit/config.toml), so the large garbage a job
+            # leaves in reference cycles (a fastai Learner, its callbacks, their tensors) is
+            # collected here, once per job.
+            gc.collect()
 
     def get(self, job_id: str | None, owner: str | None = None) -> Job | None:
         """The job with this id, if it exists (and belongs to ``owner`` when given)."""
